@@ -1,0 +1,102 @@
+"""Typed run configuration, loaded from TOML; unknown keys are rejected.
+
+A config file has one table per section::
+
+    [input]      paths, patterns
+    [output]     dir, formats
+    [segment]    engine, MT-unit policy
+    [translate]  preset / model, engine, decoding, cache
+    [align]      embedder, signals, thresholds
+    [executor]   local | ray
+    [review]     static report
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from ._config_base import Section
+from .align.config import AlignConfig
+from .errors import ConfigError
+from .segment.config import SegmentConfig
+from .translate.config import TranslateConfig
+
+
+class InputConfig(Section):
+    paths: list[str] = ["seeds"]
+    patterns: list[str] = ["*.txt", "*.md", "*.html", "*.htm"]
+
+
+class OutputConfig(Section):
+    dir: str = "outputs/seeds"
+    formats: list[Literal["parquet", "jsonl", "tmx", "moses"]] = ["parquet", "jsonl", "tmx", "moses"]
+    parquet_rows_per_shard: int = 50_000
+
+
+class ExecutorConfig(Section):
+    kind: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    docs_per_batch: int = 16        # documents per translate batch
+
+
+class ReviewConfig(Section):
+    build: bool = True              # write review.html at the end of a run
+
+
+class RunConfig(Section):
+    input: InputConfig = InputConfig()
+    output: OutputConfig = OutputConfig()
+    segment: SegmentConfig = SegmentConfig()
+    translate: TranslateConfig = TranslateConfig()
+    align: AlignConfig = AlignConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    review: ReviewConfig = ReviewConfig()
+    quiet: bool = False
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<config>") -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _where(err["loc"])
+        if err["type"] == "extra_forbidden":
+            section = err["loc"][:-1]
+            model: Any = RunConfig
+            for part in section:
+                model = model.model_fields[part].annotation
+            valid = ", ".join(model.model_fields)
+            raise ConfigError(f"unknown key '{key}'", where=source, fix=f"valid keys here: {valid}") from None
+        raise ConfigError(f"invalid value for '{key}': {err['msg']}", where=source,
+                          fix="correct the value in the config file or on the command line") from None
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Load a TOML config (or the defaults) and apply dotted-key overrides (``{"translate.model": "x"}``)."""
+    data: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        source = str(path)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError("config file not found", where=source, fix="pass an existing TOML file, e.g. configs/smoke.toml") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", where=source, fix="correct the TOML syntax") from None
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return config_from_dict(data, source)

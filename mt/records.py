@@ -1,0 +1,129 @@
+"""The one record type that flows through the pipeline: :class:`Doc`.
+
+Every stage takes an iterable of ``Doc`` and yields ``Doc``. A ``Doc`` holds
+
+* ``lines``   -- every physical input line, typed by the parse stage (nothing is dropped);
+* ``units``   -- corpus rows: Thai translation units (one or more sentences of one line)
+                 made by the segment stage, translated by the translate stage;
+* ``vi_lines``-- one :class:`ViLine` per Vietnamese-language line, with the relation
+                 the align stage gave it and its Thai counterpart;
+* ``problems``-- input problems (not UTF-8, NUL bytes, ...) with file:line.
+
+Records convert to and from plain dicts (``to_dict``/``from_dict``) so that the
+same stages can run on a distributed engine (Ray) that ships records between
+processes.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# Line kinds assigned by the parse stage.
+KINDS = (
+    "title",        # Thai article title
+    "metadata",     # publication / date line
+    "lead",         # first Thai paragraph (sapo)
+    "body",         # Thai body paragraph
+    "heading",      # Thai sub-heading inside the body
+    "caption_vi",   # Vietnamese photo caption or image alt-text
+    "caption_th",   # Thai photo caption
+    "credit",       # photo credit on its own line
+    "source_url",   # "ที่มา: https://..." footer, bare URL
+    "byline",       # author names
+    "chrome",       # site banner, motto, comment counter, related headlines, menus, "No data"
+    "artefact",     # ad placeholders, stray machine-translation fragments
+    "image",        # bare image file name / empty image markup
+    "blank",        # empty line
+    "invalid",      # a line that could not be decoded (not UTF-8, binary file); see Doc.problems
+)
+
+# Kinds whose Thai text becomes corpus rows.
+CORPUS_KINDS = ("title", "lead", "body", "heading", "caption_th")
+
+# Relations of Vietnamese lines (align stage).
+RELATIONS = ("translation", "title", "metadata", "chrome", "unpaired")
+
+
+@dataclass
+class Line:
+    """One physical input line, typed."""
+
+    line: int                 # 1-based line number in the file
+    text: str                 # the line after decoding and normalisation (no newline)
+    kind: str = "blank"
+    lang: str | None = None   # "th", "vi", "en", "zh", ... or None when unknown / empty
+    flags: list[str] = field(default_factory=list)   # e.g. "foreign_fragment", "truncated"
+    info: dict[str, Any] = field(default_factory=dict)  # parser details (credit, url, ...)
+
+
+@dataclass
+class Unit:
+    """A corpus row: one MT unit of Thai text from one line (one or more sentences)."""
+
+    id: str                   # "{doc_id}:{line}:{n}"
+    line: int                 # the line this text comes from
+    kind: str                 # kind of that line
+    start: int                # character offsets into Line.text
+    end: int
+    th: str                   # the Thai text sent to the model
+    n_sentences: int = 1
+    en: str | None = None
+    vi: str | None = None     # aligned Vietnamese text, null unless aligned
+    vi_line: int | None = None
+    relation: str | None = None
+    scores: dict[str, float | None] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ViLine:
+    """A Vietnamese-language line and what the aligner decided about it."""
+
+    line: int
+    vi: str                   # the Vietnamese text (suffixes like "- Ảnh 1." removed)
+    raw: str                  # the line as it was
+    relation: str = "unpaired"
+    th_line: int | None = None
+    th: str | None = None
+    score: float = 0.0
+    reason: str = ""
+    scores: dict[str, float | None] = field(default_factory=dict)
+    en_from_vi: str | None = None
+    en_from_th: str | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Doc:
+    """One input page on its way through the pipeline."""
+
+    doc_id: str
+    file: str                 # file name as given (relative to the input root)
+    path: str = ""            # absolute path
+    format: str = "txt"       # "txt" | "md" | "html"
+    raw_lines: list[str] = field(default_factory=list)  # decoded lines before parsing
+    lines: list[Line] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)  # publication, date, source_url, title_th, title_vi
+    units: list[Unit] = field(default_factory=list)
+    vi_lines: list[ViLine] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)  # {"line", "error", "fix"}
+    stages: list[str] = field(default_factory=list)   # names of the stages that ran
+
+    # -- serialisation (for process boundaries, e.g. Ray) -------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Doc":
+        kw = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        kw["lines"] = [Line(**x) for x in kw.get("lines", [])]
+        kw["units"] = [Unit(**x) for x in kw.get("units", [])]
+        kw["vi_lines"] = [ViLine(**x) for x in kw.get("vi_lines", [])]
+        return cls(**kw)
+
+    # -- helpers ------------------------------------------------------------
+    def line_at(self, number: int) -> Line:
+        return self.lines[number - 1]
+
+    def where(self, line: int | None = None) -> str:
+        return f"{self.file}:{line}" if line else self.file
