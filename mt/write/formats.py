@@ -1,0 +1,194 @@
+"""Corpus file formats, by name: ``parquet`` (Hugging Face dataset), ``jsonl``, ``tmx``, ``moses``.
+
+A format writer streams rows into a directory: ``write(sentences, captions)``
+is called once per document and ``close()`` once at the end, so memory does
+not grow with the corpus.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+from xml.sax.saxutils import escape, quoteattr
+
+from ..registry import Registry
+from .rows import SCORE_FIELDS
+
+FORMATS: Registry[type["FormatWriter"]] = Registry("output format")
+
+
+class FormatWriter:
+    name = "format"
+
+    def __init__(self, out_dir: Path, signature: dict[str, Any], rows_per_shard: int = 50_000):
+        self.out_dir = out_dir
+        self.signature = signature
+        self.rows_per_shard = rows_per_shard
+
+    def write(self, sentences: list[dict], captions: list[dict]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _dumps(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonlWriter(FormatWriter):
+    """``corpus.jsonl`` (a sentences row per line) and ``captions.jsonl``."""
+
+    name = "jsonl"
+
+    def __init__(self, *a: Any, **kw: Any):
+        super().__init__(*a, **kw)
+        self._sent = open(self.out_dir / "corpus.jsonl", "w", encoding="utf-8")
+        self._capt = open(self.out_dir / "captions.jsonl", "w", encoding="utf-8")
+
+    def write(self, sentences: list[dict], captions: list[dict]) -> None:
+        for r in sentences:
+            self._sent.write(_dumps(r) + "\n")
+        for r in captions:
+            self._capt.write(_dumps(r) + "\n")
+
+    def close(self) -> None:
+        self._sent.close()
+        self._capt.close()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class MosesWriter(FormatWriter):
+    """``corpus.th`` / ``corpus.en``: line-aligned plain text of every translated row."""
+
+    name = "moses"
+
+    def __init__(self, *a: Any, **kw: Any):
+        super().__init__(*a, **kw)
+        self._th = open(self.out_dir / "corpus.th", "w", encoding="utf-8")
+        self._en = open(self.out_dir / "corpus.en", "w", encoding="utf-8")
+
+    def write(self, sentences: list[dict], captions: list[dict]) -> None:
+        for r in sentences:
+            if r["en"]:
+                self._th.write(_one_line(r["th"]) + "\n")
+                self._en.write(_one_line(r["en"]) + "\n")
+
+    def close(self) -> None:
+        self._th.close()
+        self._en.close()
+
+
+class TmxWriter(FormatWriter):
+    """``corpus.tmx`` (TMX 1.4b): a ``tu`` per translated row, ``tuv`` for th/en and vi when aligned."""
+
+    name = "tmx"
+
+    def __init__(self, *a: Any, **kw: Any):
+        super().__init__(*a, **kw)
+        self._fh: TextIO = open(self.out_dir / "corpus.tmx", "w", encoding="utf-8")
+        sig = self.signature
+        self._fh.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
+            f'  <header creationtool="mt" creationtoolversion={quoteattr(str(sig.get("version", "")))} '
+            'datatype="plaintext" segtype="sentence" adminlang="en" srclang="th" o-tmf="mt">\n'
+            f'    <prop type="x-model">{escape(str(sig.get("model", "")))}</prop>\n'
+            f'    <prop type="x-signature">{escape(json.dumps(sig, ensure_ascii=False, sort_keys=True))}</prop>\n'
+            "  </header>\n  <body>\n"
+        )
+
+    def write(self, sentences: list[dict], captions: list[dict]) -> None:
+        for r in sentences:
+            if not r["en"]:
+                continue
+            props = [("x-id", r["id"]), ("x-doc", r["doc_id"]), ("x-file", f'{r["file"]}:{r["line"]}'),
+                     ("x-kind", r["kind"])]
+            props += [(f"x-score-{k}", f"{r['scores'][k]:.4f}") for k in SCORE_FIELDS if r["scores"].get(k) is not None]
+            if r["relation"]:
+                props.append(("x-relation", r["relation"]))
+            if r["flags"]:
+                props.append(("x-flags", ",".join(r["flags"])))
+            if r["source_url"]:
+                props.append(("x-source-url", r["source_url"]))
+            out = [f"    <tu tuid={quoteattr(r['id'])}>"]
+            out += [f"      <prop type={quoteattr(t)}>{escape(str(v))}</prop>" for t, v in props]
+            out.append(f'      <tuv xml:lang="th"><seg>{escape(r["th"])}</seg></tuv>')
+            out.append(f'      <tuv xml:lang="en"><seg>{escape(r["en"])}</seg></tuv>')
+            if r["vi"]:
+                out.append(f'      <tuv xml:lang="vi"><seg>{escape(r["vi"])}</seg></tuv>')
+            out.append("    </tu>")
+            self._fh.write("\n".join(out) + "\n")
+
+    def close(self) -> None:
+        self._fh.write("  </body>\n</tmx>\n")
+        self._fh.close()
+
+
+class ParquetWriter(FormatWriter):
+    """``data/sentences-NNNNN.parquet`` and ``data/captions-NNNNN.parquet`` shards (one schema each)."""
+
+    name = "parquet"
+
+    def __init__(self, *a: Any, **kw: Any):
+        super().__init__(*a, **kw)
+        import pyarrow as pa
+
+        self.pa = pa
+        (self.out_dir / "data").mkdir(exist_ok=True)
+        s, i32, f64 = pa.string(), pa.int32(), pa.float64()
+        self.schemas = {
+            "sentences": pa.schema([
+                ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("start", i32), ("end", i32),
+                ("kind", s), ("th", s), ("en", s), ("vi", s), ("vi_line", i32), ("relation", s),
+                ("n_sentences", i32), ("scores", pa.struct([(k, f64) for k in SCORE_FIELDS])),
+                ("flags", pa.list_(s)), ("source_url", s), ("date", s), ("publication", s),
+                ("title_th", s), ("title_vi", s),
+            ]),
+            "captions": pa.schema([
+                ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("vi", s), ("th", s), ("th_line", i32),
+                ("en_from_th", s), ("en_from_vi", s), ("relation", s), ("score", f64), ("reason", s),
+                ("flags", pa.list_(s)),
+            ]),
+        }
+        self._buf: dict[str, list[dict]] = {"sentences": [], "captions": []}
+        self._shard = {"sentences": 0, "captions": 0}
+        self._writer: dict[str, Any] = {"sentences": None, "captions": None}
+        self._in_shard = {"sentences": 0, "captions": 0}
+
+    def _flush(self, config: str) -> None:
+        import pyarrow.parquet as pq
+
+        rows = self._buf[config]
+        if self._writer[config] is None:
+            path = self.out_dir / "data" / f"{config}-{self._shard[config]:05d}.parquet"
+            self._writer[config] = pq.ParquetWriter(path, self.schemas[config], compression="zstd")
+        if rows:
+            self._writer[config].write_table(self.pa.Table.from_pylist(rows, schema=self.schemas[config]))
+            self._in_shard[config] += len(rows)
+        self._buf[config] = []
+        if self._in_shard[config] >= self.rows_per_shard:
+            self._writer[config].close()
+            self._writer[config] = None
+            self._shard[config] += 1
+            self._in_shard[config] = 0
+
+    def write(self, sentences: list[dict], captions: list[dict]) -> None:
+        for config, rows in (("sentences", sentences), ("captions", captions)):
+            self._buf[config].extend(rows)
+            if len(self._buf[config]) >= 2048:
+                self._flush(config)
+
+    def close(self) -> None:
+        for config in ("sentences", "captions"):
+            if self._buf[config] or self._writer[config] is not None or self._shard[config] == 0:
+                self._flush(config)  # always at least one (possibly empty) shard per config
+            if self._writer[config] is not None:
+                self._writer[config].close()
+                self._writer[config] = None
+
+
+for _cls in (ParquetWriter, JsonlWriter, TmxWriter, MosesWriter):
+    FORMATS.register(_cls.name, _cls)

@@ -1,0 +1,92 @@
+"""Turn a finished :class:`~mt.records.Doc` into corpus rows and set-aside rows.
+
+This is the single place that decides which input line ends up where, so the
+line accounting (``lines_in == lines_in_corpus + lines_set_aside``) holds by
+construction.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..records import Doc
+
+# Score fields of a corpus row (fixed, so every Parquet shard has one schema).
+SCORE_FIELDS = ("align", "similarity", "length_ratio", "guard", "chrf")
+
+# Relations whose Vietnamese line has a Thai counterpart (-> a captions row).
+PAIRED_RELATIONS = ("translation", "title")
+
+SET_ASIDE_REASONS = {
+    "metadata": "metadata line (kept in the document fields publication/date)",
+    "caption_vi": "Vietnamese line without a Thai counterpart",
+    "credit": "photo credit (kept in the row's provenance, not translated)",
+    "source_url": "source URL footer (kept in the document field source_url)",
+    "byline": "author byline",
+    "chrome": "site chrome (banner, menus, counters, related headlines)",
+    "artefact": "artefact (ad placeholder or stray fragment)",
+    "image": "image markup or file name without text",
+    "blank": "blank line",
+    "invalid": "line could not be decoded",
+}
+
+
+def _scores(raw: dict[str, Any]) -> dict[str, float | None]:
+    return {k: (None if raw.get(k) is None else float(raw[k])) for k in SCORE_FIELDS}
+
+
+def sentence_rows(doc: Doc) -> list[dict[str, Any]]:
+    meta = doc.meta
+    rows = []
+    for u in doc.units:
+        scores = dict(u.scores)
+        if u.en is not None and u.th:
+            scores.setdefault("length_ratio", round(len(u.en) / max(len(u.th), 1), 4))
+        rows.append({
+            "id": u.id, "doc_id": doc.doc_id, "file": doc.file, "line": u.line,
+            "start": u.start, "end": u.end, "kind": u.kind,
+            "th": u.th, "en": u.en, "vi": u.vi, "vi_line": u.vi_line, "relation": u.relation,
+            "n_sentences": u.n_sentences, "scores": _scores(scores), "flags": list(u.flags),
+            "source_url": meta.get("source_url"), "date": meta.get("date"),
+            "publication": meta.get("publication"), "title_th": meta.get("title_th"),
+            "title_vi": meta.get("title_vi"),
+        })
+    return rows
+
+
+def caption_rows(doc: Doc) -> list[dict[str, Any]]:
+    rows = []
+    for v in doc.vi_lines:
+        if v.relation not in PAIRED_RELATIONS or v.th is None:
+            continue
+        rows.append({
+            "id": f"{doc.doc_id}:vi{v.line}", "doc_id": doc.doc_id, "file": doc.file, "line": v.line,
+            "vi": v.vi, "th": v.th, "th_line": v.th_line, "en_from_th": v.en_from_th,
+            "en_from_vi": v.en_from_vi, "relation": v.relation, "score": float(v.score),
+            "reason": v.reason, "flags": list(v.flags),
+        })
+    return rows
+
+
+def set_aside_rows(doc: Doc, sentences: list[dict], captions: list[dict]) -> list[dict[str, Any]]:
+    """Every line of ``doc`` that no corpus row comes from, with its reason."""
+    in_corpus = {r["line"] for r in sentences} | {r["line"] for r in captions}
+    problems = {p["line"]: p for p in doc.problems if p.get("line")}
+    whole_file = next((p for p in doc.problems if p.get("all_lines")), None)
+    vi_by_line = {v.line: v for v in doc.vi_lines}
+    rows = []
+    for line in doc.lines:
+        if line.line in in_corpus:
+            continue
+        if whole_file or line.kind == "invalid":
+            problem = problems.get(line.line) or whole_file
+            reason = SET_ASIDE_REASONS["invalid"] + (f": {problem['error']}" if problem else "")
+        elif line.line in vi_by_line:
+            v = vi_by_line[line.line]
+            reason = f"Vietnamese line, relation {v.relation}" + (f": {v.reason}" if v.reason else "")
+        elif line.kind in SET_ASIDE_REASONS:
+            reason = SET_ASIDE_REASONS[line.kind]
+        else:
+            reason = f"{line.kind} line with no Thai text to translate"
+        rows.append({"doc_id": doc.doc_id, "file": doc.file, "line": line.line, "kind": line.kind,
+                     "reason": reason, "text": line.text})
+    return rows
