@@ -42,10 +42,15 @@ class RunResult:
 
 
 def build_stages(config: RunConfig, translator: Any = None) -> list[Stage]:
-    """The stages of a run, in order. The translator is loaded now, so a missing model fails before any work."""
+    """The stages of a run, in order.
+
+    Cheap stages are built first so that a config error (unknown segmenter) is reported before a model
+    loads; the translator is loaded here, so a missing model fails before any page is read.
+    """
+    parse, segment = ParseStage(), SegmentStage(config)
     translate = TranslateStage(config, translator=translator)
     is_real = bool(getattr(translate.translator, "is_real", True))
-    return [ParseStage(), SegmentStage(config), translate, AlignStage(config, mt_is_real=is_real)]
+    return [parse, segment, translate, AlignStage(config, mt_is_real=is_real)]
 
 
 def run_signature(stages: list[Stage]) -> dict[str, Any]:
