@@ -1,0 +1,274 @@
+"""Type every line of a page and fill ``Doc.lines``, ``Doc.meta`` and ``Doc.vi_lines``.
+
+The parser works in passes over the extracted blocks:
+
+1. per line: language (script rules + lingua), and the kinds that a line shows by itself
+   (blank, invalid, image, ad artefact, site chrome, metadata, source footer, credit);
+2. the end of the article (comment counter, "source" label, footer, "No data" ...):
+   every later text line is chrome (related headlines, category menus);
+3. Thai structure: title, lead, caption_th (after an image / Vietnamese alt-text, or
+   ending with a photo credit), heading, byline, body;
+4. credits split off Thai captions (``info["content"]``, ``info["credit"]``), foreign-script
+   fragments flagged, metadata collected, one ViLine per Vietnamese line.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+from ..langid import FOREIGN_SCRIPTS, LangId
+from ..records import Doc, Line, ViLine
+from . import patterns as P
+from .extract import Block, blocks_html, blocks_md, blocks_txt
+
+log = logging.getLogger(__name__)
+
+THAI_CONTENT = ("title", "lead", "body", "heading", "caption_th", "byline")
+_MAX_CAPTION = 400          # a Thai line longer than this after an image is body text, not a caption
+_MAX_HEADING = 100
+_MAX_TITLE = 250
+
+
+class PageParser:
+    """Parser with its own language identifier (build once, reuse for many pages)."""
+
+    def __init__(self, langid: LangId | None = None):
+        self.langid = langid or LangId()
+
+    # ------------------------------------------------------------------ entry
+    def parse(self, doc: Doc) -> Doc:
+        blocks = self._blocks(doc)
+        bad = {p.get("line") for p in doc.problems if p.get("line")}
+        all_bad = any(p.get("all_lines") for p in doc.problems)
+        lines: list[Line] = []
+        for b in blocks:
+            ln = Line(line=b.line, text=b.text)
+            if b.markup:
+                ln.info["markup"] = sorted(b.markup)
+            if b.raw != b.text:
+                ln.info["raw"] = b.raw
+            if all_bad or b.line in bad:
+                ln.kind = "invalid"
+            lines.append(ln)
+        doc.lines = lines
+        doc.meta = {"publication": None, "date": None, "source_url": None, "title_th": None, "title_vi": None}
+        doc.vi_lines = []
+        if all_bad:
+            return doc
+        self._pass_local(lines, blocks)
+        self._pass_end(lines)
+        self._pass_thai(lines, blocks)
+        self._pass_finish(doc, blocks)
+        return doc
+
+    def _blocks(self, doc: Doc) -> list[Block]:
+        if doc.format == "html":
+            return blocks_html(doc.raw_lines)
+        if doc.format == "md":
+            return blocks_md(doc.raw_lines)
+        return blocks_txt(doc.raw_lines)
+
+    # ------------------------------------------------------------------ pass 1
+    def _pass_local(self, lines: list[Line], blocks: list[Block]) -> None:
+        for ln, b in zip(lines, blocks):
+            if ln.kind == "invalid":
+                ln.lang = self.langid.detect(ln.text) if ln.text else None
+                continue
+            text = ln.text
+            if not text.strip():
+                ln.kind = "image" if b.markup & {"img_empty"} else ("chrome" if "syntax" in b.markup else "blank")
+                continue
+            ln.lang = self.langid.detect(text)
+            if b.markup & {"img", "img_empty"} and P.IMAGE_FILE.match(text):
+                ln.kind = "image"
+            elif P.IMAGE_FILE.match(text) and " " not in text.strip():
+                ln.kind = "image"
+            elif P.is_ad(text):
+                ln.kind = "artefact"
+                ln.info["artefact"] = "ad placeholder"
+            elif (url := P.source_url(text)) is not None:
+                ln.kind = "source_url"
+                ln.info["url"] = url
+                if not re.match(r"https?://\S+\.\S+", url):
+                    ln.flags.append("truncated")
+            elif P.is_chrome_text(text):
+                ln.kind = "chrome"
+            elif (meta := P.parse_metadata(text)) is not None:
+                ln.kind = "metadata"
+                ln.info.update(meta)
+            elif (cr := P.credit_only(text)) is not None:
+                ln.kind = "credit"
+                ln.info["credit"], ln.info["credit_label"] = cr
+            elif ln.lang == "vi":
+                ln.kind = "caption_vi"
+            elif ln.lang == "th":
+                ln.kind = "body"          # refined in pass 3
+            elif ln.lang is None and not re.search(r"\w", text):
+                ln.kind = "artefact"      # punctuation / symbols only
+            else:
+                ln.kind = "artefact"      # a line in another language (English, Chinese ...)
+                ln.flags.append("foreign_line")
+
+    # ------------------------------------------------------------------ pass 2
+    def _pass_end(self, lines: list[Line]) -> None:
+        seen_thai = False
+        end = None
+        for i, ln in enumerate(lines):
+            if ln.kind in ("body",):
+                seen_thai = True
+            if seen_thai and ln.kind in ("chrome", "source_url") and (P.is_end_marker(ln.text) or ln.kind == "source_url"):
+                end = i
+                break
+        if end is None:
+            return
+        for ln in lines[end:]:
+            if ln.kind in ("body", "caption_vi", "credit", "metadata", "artefact") and ln.kind != "invalid":
+                if ln.kind == "artefact" and "ad placeholder" == ln.info.get("artefact"):
+                    continue
+                ln.kind = "chrome"
+                ln.info["zone"] = "after article"
+                if "foreign_line" in ln.flags:
+                    ln.flags.remove("foreign_line")
+
+    # ------------------------------------------------------------------ pass 3
+    def _pass_thai(self, lines: list[Line], blocks: list[Block]) -> None:
+        content = [i for i, ln in enumerate(lines) if ln.kind not in ("blank",)]
+        thai = [i for i in content if lines[i].kind == "body"]
+        if not thai:
+            return
+        markups = [set(b.markup) for b in blocks]
+
+        def prev_nonblank(i: int, max_blank: int = 2) -> int | None:
+            j, blanks = i - 1, 0
+            while j >= 0:
+                if lines[j].kind == "blank":
+                    blanks += 1
+                    if blanks > max_blank:
+                        return None
+                    j -= 1
+                    continue
+                return j
+            return None
+
+        def next_nonblank(i: int) -> int | None:
+            for j in range(i + 1, len(lines)):
+                if lines[j].kind != "blank":
+                    return j
+            return None
+
+        # title
+        title_i = None
+        for i in thai:
+            if markups[i] & {"h1", "title"} or (markups[i] & {"heading"} and blocks[i].level == 1):
+                title_i = i
+                break
+        if title_i is None:
+            first = thai[0]
+            before = [lines[j] for j in content if j < first]
+            top_chrome = any(ln.kind == "chrome" for ln in before) and all(
+                ln.kind in ("chrome", "metadata", "image", "invalid", "artefact") for ln in before)
+            meta_soon = False
+            k, seen = first, 0
+            while (k := next_nonblank(k)) is not None and seen < 3:
+                if lines[k].kind == "metadata":
+                    meta_soon = True
+                    break
+                seen += 1
+            nxt = next_nonblank(first)
+            short = len(lines[first].text) <= _MAX_TITLE and not re.search(r"[.;:]\s*$", lines[first].text)
+            if short and (top_chrome or meta_soon or (nxt is not None and lines[nxt].kind == "metadata")):
+                title_i = first
+        if title_i is not None:
+            lines[title_i].kind = "title"
+
+        # captions
+        for i in thai:
+            ln = lines[i]
+            if ln.kind != "body":
+                continue
+            credit = P.split_credit(ln.text)
+            p = prev_nonblank(i)
+            after_image = p is not None and (lines[p].kind in ("caption_vi", "image")
+                                             or (lines[p].kind == "credit" and lines[p].lang == "vi"))
+            if markups[i] & {"img", "figcaption"}:
+                ln.kind = "caption_th"
+            elif "table" in markups[i] and p is not None and markups[p] & {"img", "img_empty"}:
+                ln.kind = "caption_th"
+            elif credit is not None and len(ln.text) <= 2 * _MAX_CAPTION:
+                ln.kind = "caption_th"
+            elif after_image and len(ln.text) <= _MAX_CAPTION:
+                ln.kind = "caption_th"
+
+        # lead, headings, byline
+        body = [i for i in thai if lines[i].kind == "body"]
+        if body:
+            lines[body[0]].kind = "lead"
+        for i in body[1:]:
+            ln = lines[i]
+            if markups[i] & {"heading"}:
+                ln.kind = "heading"
+                continue
+            if len(ln.text) > _MAX_HEADING or P.SENTENCE_END.search(ln.text):
+                continue
+            nxt = next_nonblank(i)
+            if nxt is not None and lines[nxt].kind in ("body",) and len(lines[nxt].text) >= max(120, 1.5 * len(ln.text)):
+                ln.kind = "heading"
+        # byline: the last Thai line of the article, short, names separated by dashes/commas
+        tail = [i for i in thai if lines[i].kind in ("body", "heading")]
+        if tail:
+            i = tail[-1]
+            text = lines[i].text
+            parts = [s for s in P.BYLINE_SEP.split(text) if s.strip()]
+            if len(text) <= 80 and not re.search(r"\d", text) and (
+                    P.BYLINE_PREFIX.match(text) or (len(parts) >= 2 and all(len(s) <= 30 for s in parts))):
+                after = [lines[j].kind for j in range(i + 1, len(lines))]
+                if all(k not in ("body", "heading", "lead", "caption_th") for k in after):
+                    lines[i].kind = "byline"
+
+    # ------------------------------------------------------------------ pass 4
+    def _pass_finish(self, doc: Doc, blocks: list[Block]) -> None:
+        lines = doc.lines
+        seen_end = False
+        for ln in lines:
+            if ln.kind in ("caption_th", "body", "lead", "heading", "title", "caption_vi"):
+                cr = P.split_credit(ln.text)
+                if cr is not None:
+                    (s, e), who, label = cr
+                    ln.info["content"] = [s, e]
+                    ln.info["credit"] = who
+                    ln.info["credit_label"] = label
+            if ln.lang == "th" and ln.kind not in ("invalid", "chrome") and FOREIGN_SCRIPTS.search(ln.text):
+                if "foreign_fragment" not in ln.flags:
+                    ln.flags.append("foreign_fragment")
+                ln.info["foreign"] = FOREIGN_SCRIPTS.findall(ln.text)
+            if ln.kind == "metadata" and doc.meta["date"] is None:
+                doc.meta["publication"] = ln.info.get("publication")
+                doc.meta["date"] = ln.info.get("date")
+            if ln.kind == "source_url" and doc.meta["source_url"] is None:
+                doc.meta["source_url"] = ln.info.get("url")
+            if ln.kind == "title" and doc.meta["title_th"] is None:
+                doc.meta["title_th"] = ln.text
+            if ln.kind == "chrome" and ln.info.get("zone"):
+                seen_end = True
+        # a page that stops without any end marker, in the middle of Thai text, was cut off
+        if not seen_end and not any(ln.kind in ("source_url",) or P.is_end_marker(ln.text) for ln in lines):
+            last = next((ln for ln in reversed(lines) if ln.kind not in ("blank",)), None)
+            if last is not None and last.kind in ("body", "lead", "caption_th") and not P.SENTENCE_END.search(last.text):
+                last.flags.append("truncated")
+        for ln in lines:
+            if ln.lang != "vi" or ln.kind == "invalid":
+                continue
+            raw = ln.info.get("raw", ln.text) if isinstance(ln.info.get("raw"), str) else ln.text
+            vi = P.strip_image_suffix(ln.text) if ln.kind == "caption_vi" else ln.text
+            doc.vi_lines.append(ViLine(line=ln.line, vi=vi, raw=raw))
+        counts = Counter(v.vi for v, ln in zip(doc.vi_lines, [x for x in lines if x.lang == "vi" and x.kind != "invalid"])
+                         if ln.kind == "caption_vi")
+        repeated = [t for t, n in counts.items() if n >= 2]
+        if repeated:
+            doc.meta["title_vi"] = repeated[0]
+
+
+def parse_doc(doc: Doc, parser: PageParser | None = None) -> Doc:
+    """Parse one page in place (see :class:`PageParser`); pass ``parser`` to reuse its language model."""
+    return (parser or PageParser()).parse(doc)

@@ -1,0 +1,184 @@
+"""Patterns of the page layout: dates, credits, source footers, image suffixes, site chrome.
+
+Rules are by structure and script; the few literal strings are site furniture of
+vietnam.vn (labels, menus) that no rule can infer.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ..langid import strip_diacritics
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def arabic_digits(text: str) -> str:
+    return text.translate(THAI_DIGITS)
+
+
+# ----------------------------------------------------------------- dates / metadata
+_DATE = r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4})"
+_TIME = r"(?:\s*[-,|]?\s*\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?\s*[+-]?\d{0,2})?)?"
+META_END = re.compile(r"^(?P<pub>.{0,100}?)\s*[-–|,•·]?\s*" + _TIME + r"\s*" + _DATE + _TIME + r"\s*$")
+META_START = re.compile(r"^\s*" + _DATE + _TIME + r"\s*[-–|,•·]?\s*(?P<pub>.{0,100}?)\s*$")
+
+
+def iso_date(d: str, m: str, y: str) -> str | None:
+    day, month, year = int(d), int(m), int(y)
+    if year > 2400:          # Buddhist era
+        year -= 543
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def undouble(name: str) -> str:
+    """``Báo Quốc TếBáo Quốc Tế`` -> ``Báo Quốc Tế`` (scrapers glue the name twice)."""
+    s = name.strip(" -|,•·")
+    for sep in ("", " "):
+        n = len(s)
+        if n >= 2 and (n - len(sep)) % 2 == 0:
+            half = (n - len(sep)) // 2
+            if s[:half] == s[half + len(sep):] and s[half:half + len(sep)] == sep:
+                return s[:half].strip()
+    return s
+
+
+def parse_metadata(text: str) -> dict | None:
+    """A publication / date line -> ``{"publication", "date"}``; None if it is not one."""
+    t = arabic_digits(text).strip()
+    if len(t) > 140 or not t:
+        return None
+    m = META_END.match(t) or META_START.match(t)
+    if not m:
+        return None
+    iso = iso_date(m.group("d"), m.group("m"), m.group("y"))
+    if iso is None:
+        return None
+    pub = undouble(m.group("pub") or "")
+    if len(pub) > 80 or re.search(r"[.!?…:]\s*$", pub):
+        return None
+    return {"publication": pub or None, "date": iso}
+
+
+# ----------------------------------------------------------------- credits
+_TH_CREDIT_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|รูปภาพ|รูป|ที่มา|เครดิต|แหล่งที่มา"
+_TH_PHOTO_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|รูปภาพ|รูป"
+_VI_CREDIT_LABEL = r"Ảnh minh họa|Ảnh minh hoạ|Ảnh|Nguồn|Theo|Photo|Source"
+_WHO = r"[^()\[\]\n]{1,80}?"
+
+CREDIT_BRACKET = re.compile(r"(?P<pre>\s*[-–—]?\s*)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+                            + r")\s*[:：]\s*(?P<who>" + _WHO + r")\s*[)\]]\s*[.。]?\s*$", re.IGNORECASE)
+CREDIT_DASH = re.compile(r"(?P<pre>\s*[-–—|]\s*|\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
+                         + r")\s*[:：]\s*(?P<who>[^:：()\n]{1,60}?)\s*[.]?\s*$", re.IGNORECASE)
+CREDIT_ONLY = re.compile(r"^\s*[(\[]?\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+                         + r")\s*[:：]\s*(?P<who>[^()\[\]\n]{1,80}?)\s*[)\]]?\s*[.]?\s*$", re.IGNORECASE)
+_URLISH = re.compile(r"^(?:h(?:t(?:t(?:p(?:s)?)?)?)?(?::/{0,2})?|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
+
+
+def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
+    """``caption (ภาพ: X)`` -> ((0, len(caption)), "X", label); None when the line has no trailing credit."""
+    for rx in (CREDIT_BRACKET, CREDIT_DASH):
+        m = rx.search(text)
+        if not m:
+            continue
+        who = m.group("who").strip()
+        if not who or _URLISH.match(who) or len(who.split()) > 8:
+            continue
+        if rx is CREDIT_DASH and re.search(r"[\u0e00-\u0e7f]{12,}", who):
+            continue   # "ภาพ: <a Thai sentence>" is text, not a credit
+        end = m.start()
+        content = text[:end].rstrip(" -–—|,")
+        if not content.strip():
+            return None
+        return (0, len(content)), who, m.group("label")
+    return None
+
+
+def credit_only(text: str) -> tuple[str, str] | None:
+    m = CREDIT_ONLY.match(text)
+    if not m:
+        return None
+    who = m.group("who").strip()
+    if _URLISH.match(who) or len(who.split()) > 8:
+        return None
+    return who, m.group("label")
+
+
+# ----------------------------------------------------------------- source footers / urls
+_URL = (r"(?P<url>https?://\S*|https?:/?|https?|htt?p?|www\.\S*"
+        r"|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|th|asia|info)(?:/\S*)?)")
+SOURCE_FOOTER = re.compile(r"^\s*(?:ที่มา|แหล่งที่มา|ลิงค์ที่มา|ลิงก์ที่มา|อ้างอิง|source|nguồn|theo)\s*[:：]?\s*"
+                           + _URL + r"\s*$", re.IGNORECASE)
+BARE_URL = re.compile(r"^\s*(?P<url>(?:https?://|www\.)\S+)\s*$", re.IGNORECASE)
+
+
+def source_url(text: str) -> str | None:
+    m = SOURCE_FOOTER.match(text) or BARE_URL.match(text)
+    return m.group("url") if m else None
+
+
+# ----------------------------------------------------------------- images
+IMAGE_FILE = re.compile(r"^\s*\S*?[\w-]+\.(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(?:\?\S*)?\s*$", re.IGNORECASE)
+_VI_IMG_SUFFIX = [
+    re.compile(r"\s*[-–]?\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$"),                             # "...số- Ảnh 1."
+    re.compile(r"\s+[-–]\s*\d{1,3}\s*\S*\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),   # " - 1abc.jpg"
+    re.compile(r"\s*\S+\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),                     # glued file name
+    re.compile(r"\s+[-–]\s*\d{1,3}\s*\.?\s*$"),                                       # " - 1"
+]
+
+
+def strip_image_suffix(text: str) -> str:
+    s = text
+    for _ in range(2):
+        for rx in _VI_IMG_SUFFIX:
+            t = rx.sub("", s)
+            if t != s and t.strip():
+                s = t
+    return s.strip()
+
+
+# ----------------------------------------------------------------- chrome
+def chrome_key(text: str) -> str:
+    return re.sub(r"\s+", " ", strip_diacritics(text).lower()).strip(" .:|")
+
+
+CHROME_EXACT = {
+    # Vietnamese / English page furniture
+    "doc lap - tu do - hanh phuc", "cong hoa xa hoi chu nghia viet nam", "chia se", "binh luan",
+    "no data", "simple empty", "no videos available", "share", "loading...", "loading", "xem them",
+    "tin lien quan", "doc them", "theo doi", "dang nhap", "quang cao", "advertisement",
+    # Thai labels and menus
+    "แหล่งที่มา", "ลิงค์ที่มา", "ลิงก์ที่มา", "ที่มา", "แชร์", "หัวข้อเดียวกัน", "หมวดหมู่เดียวกัน",
+    "ผู้เขียนเดียวกัน", "ข่าวที่เกี่ยวข้อง", "ข่าวล่าสุด", "อ่านเพิ่มเติม", "โฆษณา",
+}
+# labels that end the article: what follows is comments, related headlines and menus
+END_LABELS = {"แหล่งที่มา", "ลิงค์ที่มา", "ลิงก์ที่มา", "ที่มา", "no data", "simple empty", "no videos available",
+              "หัวข้อเดียวกัน", "หมวดหมู่เดียวกัน", "ผู้เขียนเดียวกัน", "ข่าวที่เกี่ยวข้อง", "tin lien quan"}
+COMMENT_COUNTER = re.compile(r"^\s*(?:การแสดงความคิดเห็น|แสดงความคิดเห็น|ความคิดเห็น|bình luận|comments?)\s*\(\s*[\d๐-๙]+\s*\)\s*$",
+                             re.IGNORECASE)
+BANNER = re.compile(r"^\s*[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|asia|info)\b\s*(?:[-–|:]\s*.*)?$", re.IGNORECASE)
+AD_PLACEHOLDER = re.compile(r"^\s*[\[{]\s*[^\[\]{}\s]{1,40}?[_\s-]*\d*\s*[\]}]\s*$")
+AD_WORDS = re.compile(r"โฆษณา|quảng cáo|advert|banner|ads?\b", re.IGNORECASE)
+
+
+def is_chrome_text(text: str) -> bool:
+    key = chrome_key(text)
+    return key in CHROME_EXACT or bool(COMMENT_COUNTER.match(text)) or bool(BANNER.match(text) and len(text) < 120)
+
+
+def is_end_marker(text: str) -> bool:
+    return chrome_key(text) in END_LABELS or bool(COMMENT_COUNTER.match(text))
+
+
+def is_ad(text: str) -> bool:
+    m = AD_PLACEHOLDER.match(text)
+    return bool(m) and (bool(AD_WORDS.search(text)) or "_" in text or bool(re.search(r"\d\s*[\]}]\s*$", text)))
+
+
+# ----------------------------------------------------------------- bylines
+BYLINE_SEP = re.compile(r"\s+[-–/]\s+|\s*,\s*")
+BYLINE_PREFIX = re.compile(r"^\s*(?:โดย|ผู้เขียน|ข่าว|ภาพและข่าว|เรื่องและภาพ|เรื่อง|Theo|Bài và ảnh|Bài|Tác giả)\s*[:：]?\s+", re.I)
+SENTENCE_END = re.compile(r"[.!?…;:”\"')\]]\s*$|\.\.\.\s*$")
