@@ -1,0 +1,245 @@
+"""Local review server: accept, reject or edit corpus rows; decisions persist in
+``OUTPUT_DIR/review.sqlite`` (the corpus files are never modified).
+
+Routes (no route takes a file path; row ids are looked up in the loaded corpus):
+
+``GET  /``               the review page (``?row=ID`` opens it searched to that row; unknown id -> 400)
+``GET  /rows/{id}``      one row and its decision as JSON (unknown id -> 404)
+``POST /rows/{id}``      ``{"action": "accept"|"reject"|"edit", "text": str, "version": int}``
+
+Security: binds to 127.0.0.1 unless told otherwise (non-loopback needs ``allow_remote``);
+the Host header must name an allowed host (DNS rebinding); POSTs need the per-server
+CSRF token (header ``X-CSRF-Token``, compared in constant time) and, when the browser
+sends one, an Origin equal to the server's own; bodies over 64 KiB -> 413.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError
+from ..registry import require
+from .corpus import Corpus, load_corpus
+from .flags import DEFAULT, FlagConfig, flag_details
+from .report import TEMPLATE, TEMPLATES, page_data, script_json, template_context
+from .store import ACTIONS, DB_FILE, Conflict, DecisionStore
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+MAX_ID = 512
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+CSRF_HEADER = "x-csrf-token"
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if host in ("localhost",) or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, allow_remote: bool) -> None:
+    """ConfigError unless ``host`` is loopback or remote access was asked for explicitly."""
+    if not host or not host.strip():
+        raise ConfigError("empty --host", where="review serve --host",
+                          fix="use --host 127.0.0.1 (the default)")
+    if not is_loopback(host) and not allow_remote:
+        raise ConfigError(
+            f"refusing to bind the review server to non-loopback host '{host}': anyone who can reach "
+            "it could change the review decisions",
+            where="review serve --host",
+            fix="leave --host at 127.0.0.1, or add --allow-remote if you really want other machines to reach it",
+        )
+
+
+def _host_name(value: str) -> str | None:
+    try:
+        return urlsplit("//" + value).hostname
+    except ValueError:
+        return None
+
+
+def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
+               allow_any_host: bool = False, csrf_token: str | None = None,
+               flag_config: FlagConfig | None = None):
+    """The Starlette app of the review server (also used by tests).
+
+    ``allowed_hosts``: host names accepted in the Host header (default: loopback names);
+    ``allow_any_host`` (remote serving): accept any Host, Origin must still match it.
+    """
+    require("starlette", "the review server")
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+    from starlette.templating import Jinja2Templates
+
+    output_dir = Path(output_dir)
+    config = flag_config or DEFAULT
+    corpus: Corpus = load_corpus(output_dir)
+    store = DecisionStore(output_dir / DB_FILE)
+    token = csrf_token or secrets.token_urlsafe(32)
+    hosts = {h.lower() for h in (allowed_hosts or LOOPBACK_NAMES)}
+    caption_ids = {c["id"] for c in corpus.captions}
+    data = page_data(corpus, config, mode="server")
+    n_rows = len(data["rows"])
+    base_json = script_json(data)
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+
+    def error(status: int, message: str, **extra: Any) -> JSONResponse:
+        return JSONResponse({"error": message, **extra}, status_code=status)
+
+    def host_ok(request: Request) -> bool:
+        name = _host_name(request.headers.get("host", ""))
+        if not name:
+            return False
+        return allow_any_host or name.lower() in hosts
+
+    def origin_ok(request: Request) -> bool:
+        site = request.headers.get("sec-fetch-site")
+        if site and site not in ("same-origin", "none"):
+            return False
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True   # non-browser client; the CSRF token still has to match
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+        return hmac.compare_digest(origin.lower().encode(), own.encode())
+
+    def known_row(row_id: str) -> dict[str, Any] | None:
+        if not row_id or len(row_id) > MAX_ID:
+            return None
+        return corpus.by_id.get(row_id)
+
+    async def page(request: Request) -> Response:
+        focus = request.query_params.get("row")
+        if focus is not None and known_row(focus) is None and focus not in caption_ids:
+            return error(400, "unknown row id in ?row=")
+        decisions = {k: v.public() for k, v in store.all().items() if k in corpus.by_id}
+        extra = {"decisions": decisions, "csrf": token}
+        if focus:
+            extra["focus"] = focus
+        data_json = base_json[:-1] + "," + script_json(extra)[1:]
+        nonce = secrets.token_urlsafe(16)
+        ctx = template_context(corpus, data_json, server=True, n_rows=n_rows, csrf=token, nonce=nonce)
+        response = templates.TemplateResponse(request, TEMPLATE, ctx)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        return response
+
+    async def get_row(request: Request) -> Response:
+        row_id = request.path_params["row_id"]
+        row = known_row(row_id)
+        if row is None:
+            return error(404, "no such row")
+        decision = store.get(row_id)
+        return JSONResponse({"row": row, "flags": flag_details(row, config),
+                             "decision": decision.public() if decision else None})
+
+    async def post_row(request: Request) -> Response:
+        if not origin_ok(request):
+            return error(403, "cross-origin request refused")
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent.encode(), token.encode()):
+            return error(403, "missing or wrong CSRF token; reload the page")
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return error(400, "bad Content-Length")
+            if int(length) > MAX_BODY:
+                return error(413, f"request body over {MAX_BODY} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY:
+                return error(413, f"request body over {MAX_BODY} bytes")
+        row_id = request.path_params["row_id"]
+        row = known_row(row_id)
+        if row is None:
+            return error(404, "no such row" + (" (caption lines are read-only)" if row_id in caption_ids else ""))
+        try:
+            payload = json.loads(bytes(body).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return error(400, "body must be JSON")
+        if not isinstance(payload, dict):
+            return error(400, "body must be a JSON object")
+        action = payload.get("action")
+        version = payload.get("version", 0)
+        if action not in ACTIONS:
+            return error(400, f"action must be one of {', '.join(ACTIONS)}")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            return error(400, "version must be a non-negative integer")
+        text = None
+        if action == "edit":
+            text = payload.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return error(400, "an edit needs a non-empty 'text'")
+            text = text.strip()
+        try:
+            decision = store.decide(row_id, ACTIONS[action], expected_version=version, edited=text,
+                                    en_seen=row.get("en") if isinstance(row.get("en"), str) else None,
+                                    client=request.client.host if request.client else None)
+        except Conflict as exc:
+            return error(409, str(exc), current=exc.current.public() if exc.current else None)
+        log.info("row %s -> %s (version %d)", row_id, decision.status, decision.version)
+        return JSONResponse({"ok": True, "decision": decision.public()})
+
+    class Guard:
+        """Host check and security headers for every request."""
+
+        def __init__(self, app):
+            self.app = app
+            self.state = app.state
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http":
+                return await self.app(scope, receive, send)
+            request = Request(scope)
+            if not host_ok(request):
+                response = error(403, "unexpected Host header; open the review page via http://127.0.0.1")
+                return await response(scope, receive, send)
+
+            async def send_with_headers(message):
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", []))
+                    headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                                (b"x-frame-options", b"DENY"), (b"cache-control", b"no-store")]
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            return await self.app(scope, receive, send_with_headers)
+
+    app = Starlette(routes=[
+        Route("/", page, methods=["GET"]),
+        Route("/rows/{row_id:path}", get_row, methods=["GET"]),
+        Route("/rows/{row_id:path}", post_row, methods=["POST"]),
+    ])
+    app.state.store = store
+    app.state.corpus = corpus
+    app.state.csrf_token = token
+    return Guard(app)
+
+
+def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> None:
+    """Run the review server until interrupted (blocking)."""
+    check_bind(host, allow_remote)
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"invalid port {port!r}", where="review serve --port", fix="use a port in 1-65535")
+    uvicorn = require("uvicorn", "the review server")
+    remote = not is_loopback(host)
+    if remote:
+        log.warning("review server reachable from other machines on %s:%d; it has no login", host, port)
+    app = create_app(output_dir, allow_any_host=remote,
+                     allowed_hosts=set(LOOPBACK_NAMES) | {host.strip("[]").lower()})
+    log.info("review server for %s on http://%s:%d/", output_dir, host if ":" not in host else f"[{host}]", port)
+    uvicorn.run(app, host=host, port=port, log_level="info")
