@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 
 from ._config_base import Section
 from .align.config import AlignConfig
@@ -37,9 +37,33 @@ class OutputConfig(Section):
 
 
 class ExecutorConfig(Section):
+    """[executor]: where the stages run. The ``ray_*`` keys only matter with ``kind = "ray"`` (docs/ray.md)."""
+
     kind: Literal["local", "ray"] = "local"
-    ray_address: str | None = None
+    ray_address: str | None = None  # None: start a local Ray on this machine; "auto" or "HOST:PORT": connect
     docs_per_batch: int = 16        # documents per translate batch
+    ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
+    ray_actors: int | None = None               # translate actors; None: one per GPU, or fill the free CPUs
+    ray_num_gpus_per_actor: float | None = None  # None: 1 when the cluster (or this machine) has a GPU, else 0
+    ray_num_cpus_per_actor: float = 1.0         # CPUs reserved per translate actor
+    ray_prep_actors: int | None = None          # read+parse+segment actors; None: max(1, CPUs // 4)
+    ray_align_actors: int | None = None         # align actors (each loads the embedder); None: max(1, CPUs // 4)
+    ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align actor
+    ray_max_retries: int = 3        # a dead actor is restarted and its batch re-run up to this many times
+
+    @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
+    @classmethod
+    def _positive(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError("must be >= 1")
+        return v
+
+    @field_validator("ray_num_gpus_per_actor", "ray_num_cpus_per_actor", "ray_num_cpus_light", "ray_max_retries")
+    @classmethod
+    def _not_negative(cls, v: float | None) -> float | None:
+        if v is not None and v < 0:
+            raise ValueError("must be >= 0")
+        return v
 
 
 class ReviewConfig(Section):

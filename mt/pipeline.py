@@ -90,6 +90,31 @@ def build_review(out_dir: Path) -> None:
         log.error("review report not written: %s", exc)
 
 
+def open_writer(config: RunConfig, signature: dict[str, Any]) -> Any:
+    """The corpus sink of a run (every executor streams finished documents into one ``CorpusWriter``)."""
+    from .write import CorpusWriter
+
+    return CorpusWriter(config.output.dir, list(config.output.formats), signature,
+                        config.output.parquet_rows_per_shard)
+
+
+def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict[str, Any],
+               timings: dict[str, float], engine_stats: dict[str, Any]) -> RunResult:
+    """Write manifest, card and review into the writer's directory, move it into place, return the result.
+
+    On failure the caller aborts the writer (the previous corpus, if any, stays in place).
+    """
+    manifest = base_manifest(config, started)
+    manifest["executor"] = executor
+    manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    manifest["engine_stats"] = engine_stats
+    out = writer.finish(manifest, after_files=build_review if config.review.build else None)
+    manifest = writer.manifest
+    code = EXIT_INPUT_PROBLEMS if writer.counts.problems else EXIT_OK
+    log.info("corpus written to %s: %s", out, manifest["counts"])
+    return RunResult(output_dir=out, manifest=manifest, exit_code=code, timings=timings)
+
+
 def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
     """Run the whole batch job described by ``config`` and return where the corpus is and its manifest.
 

@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..config import RunConfig
-from ..pipeline import (EXIT_INPUT_PROBLEMS, EXIT_OK, RunResult, base_manifest, build_review, build_stages,
-                        run_signature)
+from ..pipeline import RunResult, build_stages, finish_run, open_writer, run_signature
 from ..read import find_inputs, read_doc
 from ..records import Doc
-from ..write import CorpusWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +50,7 @@ class LocalExecutor:
         stages = build_stages(config, translator=translator)
         t_load = time.perf_counter() - t_start
         signature = run_signature(stages)
-        writer = CorpusWriter(config.output.dir, list(config.output.formats), signature,
-                              config.output.parquet_rows_per_shard)
+        writer = open_writer(config, signature)
         cumulative = {name: 0.0 for name in ["read"] + [s.name for s in stages]}
         stream: Iterator[Doc] = _timed((read_doc(p, n) for p, n in inputs), cumulative, "read")
         for stage in stages:
@@ -71,11 +68,8 @@ class LocalExecutor:
                 previous = total
             timings["write"] = t_write
             timings["total"] = time.perf_counter() - t_start
-            manifest = base_manifest(config, started)
-            manifest["executor"] = {"kind": self.name}
-            manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
-            manifest["engine_stats"] = getattr(stages[2].translator, "stats", lambda: {})()
-            out = writer.finish(manifest, after_files=build_review if config.review.build else None)
+            return finish_run(config, writer, started=started, executor={"kind": self.name}, timings=timings,
+                              engine_stats=getattr(stages[2].translator, "stats", lambda: {})())
         except BaseException:
             writer.abort()
             raise
@@ -83,7 +77,3 @@ class LocalExecutor:
             for stage in stages:
                 if hasattr(stage, "close"):
                     stage.close()
-        manifest = writer.manifest
-        code = EXIT_INPUT_PROBLEMS if writer.counts.problems else EXIT_OK
-        log.info("corpus written to %s: %s", out, manifest["counts"])
-        return RunResult(output_dir=out, manifest=manifest, exit_code=code, timings=timings)
