@@ -19,7 +19,7 @@ _LAZY = {
     "build_report": ".report",
     "serve": ".server",
     "create_app": ".server",
-    "export": ".export",
+    "export": ".exporter",
     "row_flags": ".flags",
     "flag_details": ".flags",
     "severity": ".flags",
