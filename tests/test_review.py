@@ -1,0 +1,387 @@
+"""mt.review: flags, static report, review server (security, persistence, conflicts), export."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+from mt.errors import ConfigError, InputError, OutputError  # noqa: E402
+from mt.review import build_report, export, row_flags  # noqa: E402
+from mt.review.flags import flag_details, numbers, severity  # noqa: E402
+from mt.review.sample import sample_rows, write_sample_output  # noqa: E402
+from mt.review.store import Conflict, DecisionStore  # noqa: E402
+
+BASE = "http://127.0.0.1:8765"
+SAME_ORIGIN = {"Origin": BASE}
+
+
+def _row(th, en, *, align=None, flags=(), **extra):
+    row = {"id": "d:1:1", "doc_id": "d", "file": "d.txt", "line": 1, "kind": "body", "th": th, "en": en,
+           "vi": None, "scores": {"align": align}, "flags": list(flags)}
+    row.update(extra)
+    return row
+
+
+# ---------------------------------------------------------------- flags -----
+@pytest.mark.parametrize("th,en,expected", [
+    ("ในปี 2566 เศรษฐกิจเติบโต", "In 2023 the economy grew.", []),                      # Buddhist era
+    ("ในปี ๒๕๖๖ เศรษฐกิจเติบโต", "In 2023 the economy grew.", []),                      # Thai digits
+    ("ในปี 2566 เศรษฐกิจเติบโต", "In 2024 the economy grew.", ["number_mismatch"]),
+    ("มีผู้แทนเกือบ 1,250 คน", "Nearly 1250 delegates attended.", []),                  # separators
+    ("มีผู้แทนเกือบ 1,250 คน", "Nearly 1,520 delegates attended.", ["number_mismatch"]),
+    ("3 จุดเน้นทางการทูตในปี 2024", "Three diplomatic priorities in 2024", []),         # number word
+    ("อัตราเพิ่มขึ้น 3.5 เปอร์เซ็นต์", "The rate rose by 3.50 percent.", []),
+])
+def test_number_flag(th, en, expected):
+    assert [f for f in row_flags(_row(th, en)) if f == "number_mismatch"] == expected
+
+
+def test_number_details_name_both_sides():
+    details = flag_details(_row("ภาคการทูตในปี 2566 และครั้งที่ 32", "the diplomatic sector in 2024 and the 23rd"))
+    assert details["number_mismatch"] == "Thai only: 2566, 32; English only: 2024, 23"
+    assert numbers("๑,๒๕๐ คน และ 08 ครั้ง") == ["1250", "8"]
+
+
+def test_latin_names():
+    th = "รองนายกรัฐมนตรี Tran Luu Quang เข้าร่วมการประชุม - ภาพ: VGP/Hai Minh"
+    assert "latin_missing" not in row_flags(_row(th, "Deputy PM Trần Lưu Quang attends. Photo: VGP/Hải Minh"))
+    details = flag_details(_row(th, "The Deputy Prime Minister attends. Photo: VGP"))
+    assert details["latin_missing"] == "missing: Tran, Luu, Quang, Hai, Minh"
+
+
+@pytest.mark.parametrize("en,flag", [
+    ("", "untranslated"),
+    (None, "untranslated"),
+    ("การทูตประชาชนมีส่วนช่วยพัฒนาเศรษฐกิจ", "copied"),
+    ("People's diplomacy helps การพัฒนา the economy", "thai_in_en"),
+])
+def test_untranslated_and_copied(en, flag):
+    flags = row_flags(_row("การทูตประชาชนมีส่วนช่วยพัฒนาเศรษฐกิจ", en))
+    assert flags[0] == flag
+
+
+def test_pipeline_flags_become_categories():
+    row = _row("เราขอให้ผู้นำติดต่อและแลกเปลี่ยนข้อมูลอย่าง积极", "We ask leaders to exchange information actively.",
+               flags=["foreign_fragment", "degenerate_repeat", "something_new"])
+    assert row_flags(row) == ["degenerate", "artefact", "upstream_flag"]
+    details = flag_details(row)
+    assert details["degenerate"] == "degenerate_repeat" and details["upstream_flag"] == "something_new"
+
+
+def test_low_align_threshold_is_a_parameter():
+    row = _row("สหายเล หว้าย จุง กล่าวสุนทรพจน์ในการประชุม", "Comrade Le Hoai Trung speaks at the conference",
+               align=0.45, vi="Đồng chí Lê Hoài Trung phát biểu")
+    assert "low_align" in row_flags(row)
+    assert "low_align" not in row_flags(row, align_threshold=0.4)
+    assert "low_align" not in row_flags(_row("ข้อความ", "text", align=None))
+
+
+def test_length_ratio_outlier():
+    th = "การประชุมครั้งนี้มีผู้แทนเกือบสองร้อยห้าสิบคนเข้าร่วมจากทั่วประเทศ"
+    assert "length_ratio" in row_flags(_row(th, "Meeting."))
+    assert "length_ratio" in row_flags(_row(th, "The conference was attended by delegates. " * 6))
+    assert "length_ratio" not in row_flags(_row(th, "Nearly two hundred and fifty delegates from all over the country attended."))
+
+
+def test_clean_row_tolerant_and_severity_order():
+    clean = {"id": "x", "th": "การประชุมได้รับฟังรายงานของ VUFO", "en": "The meeting heard a report from VUFO.",
+             "unknown_field": {"nested": [1, 2]}}
+    assert row_flags(clean) == []
+    assert row_flags({"id": "y"}) == []          # no text at all: nothing to judge
+    worst = severity(["untranslated"]), severity(["low_align"], _row("ก", "a", align=0.1))
+    assert worst[0] > worst[1] > severity(["low_align"], _row("ก", "a", align=0.49))
+
+
+# ------------------------------------------------------------- fixtures -----
+@pytest.fixture
+def outdir(tmp_path: Path) -> Path:
+    rows, caps = sample_rows()
+    evil = dict(rows[-1], id="002_02c73740b218f54e:18:1", line=18,
+                th="ข้อความ </script><script>alert(1)</script> & <b>หนา</b>",
+                en="Text </script><script>alert(1)</script> & <b>bold</b>", flags=[])
+    return write_sample_output(tmp_path / "out", rows=rows + [evil], captions=caps)
+
+
+def _digest(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in directory.iterdir() if p.name in ("corpus.jsonl", "captions.jsonl", "manifest.json")}
+
+
+def _embedded(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="mt-data">(.*?)</script>', html, re.S)
+    assert match, "embedded data missing"
+    return json.loads(match.group(1))
+
+
+# --------------------------------------------------------------- report -----
+def test_build_report_self_contained(outdir: Path):
+    before = _digest(outdir)
+    path = build_report(outdir)
+    assert path == outdir / "review.html"
+    html = path.read_text(encoding="utf-8")
+    assert "<script src" not in html and "<link" not in html and "@import" not in html
+    assert "default-src 'none'" in html                      # no network from the page
+    assert html.count("</script>") == 2                      # data + app; the evil row did not break out
+    data = _embedded(html)
+    rows, caps = sample_rows()
+    unpaired = [c for c in caps if not c["th"]]
+    assert len(data["rows"]) == len(rows) + 1 + len(unpaired)
+    by_id = {r["i"]: r for r in data["rows"]}
+    evil = by_id["002_02c73740b218f54e:18:1"]
+    assert evil["e"] == "Text </script><script>alert(1)</script> & <b>bold</b>"
+    year = by_id["000_396c13a82e5e0acf:11:1"]
+    assert [data["flags"][f] for f in year["f"]] == ["number_mismatch"]
+    assert year["x"] == ["Thai only: 2566; English only: 2024"]
+    caption = by_id["002_02c73740b218f54e:6:1"]              # Thai caption paired with its Vietnamese line
+    assert caption["v"].startswith("Đồng chí Lê Hoài Trung") and caption["a"] == 0.31
+    only_vi = by_id["000_396c13a82e5e0acf:vi12"]
+    assert only_vi["c"] == 1 and only_vi["t"] == "" and only_vi["ef"] == "vi"
+    assert "000_396c13a82e5e0acf:vi5" not in by_id          # carried by its corpus row
+    worst = max(data["rows"], key=lambda r: r["s"])
+    assert data["flags"][worst["f"][0]] == "untranslated"
+    assert [d["id"] for d in data["docs"]] == ["000_396c13a82e5e0acf", "002_02c73740b218f54e"]
+    assert _digest(outdir) == before
+
+
+def test_report_errors(tmp_path: Path):
+    with pytest.raises(InputError, match="no corpus.jsonl"):
+        build_report(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text('{"id": "a:1:1", "th": "ก", "en": "a"}\n{"id": \n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"corpus.jsonl:2: not valid JSON"):
+        build_report(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text('{"id": "a:1:1"}\n{"id": "a:1:1"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate row id 'a:1:1'"):
+        build_report(tmp_path)
+
+
+# --------------------------------------------------------------- server -----
+@pytest.fixture
+def client(outdir: Path):
+    from starlette.testclient import TestClient
+
+    from mt.review import create_app
+
+    app = create_app(outdir)
+    with TestClient(app, base_url=BASE) as c:
+        c.token = app.state.csrf_token
+        yield c
+
+
+def _post(client, row_id, body, **headers):
+    h = {"X-CSRF-Token": client.token, **SAME_ORIGIN, **headers}
+    return client.post(f"/rows/{row_id}", json=body, headers=h)
+
+
+ROW1 = "000_396c13a82e5e0acf:11:1"
+ROW2 = "002_02c73740b218f54e:8:1"
+
+
+def test_page_embeds_token_and_decisions(client, outdir):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert f'<meta name="mt-csrf" content="{client.token}">' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'nonce-" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert _embedded(r.text)["decisions"] == {}
+    assert _post(client, ROW1, {"action": "accept", "version": 0}).status_code == 200
+    assert _embedded(client.get("/").text)["decisions"][ROW1]["status"] == "accepted"
+    assert client.get(f"/?row={ROW1}").status_code == 200
+
+
+def test_accept_reject_edit_persist(client, outdir):
+    before = _digest(outdir)
+    r = _post(client, ROW1, {"action": "edit", "text": "  ... in 2023.  ", "version": 0})
+    assert r.status_code == 200 and r.json()["decision"] == {**r.json()["decision"], "status": "edited",
+                                                              "edited": "... in 2023.", "version": 1}
+    assert _post(client, ROW2, {"action": "reject", "version": 0}).json()["decision"]["status"] == "rejected"
+    assert _post(client, ROW2, {"action": "accept", "version": 1}).json()["decision"]["version"] == 2
+    # a new server on the same directory sees the same decisions
+    from mt.review import create_app
+    from starlette.testclient import TestClient
+
+    with TestClient(create_app(outdir), base_url=BASE) as fresh:
+        got = fresh.get(f"/rows/{ROW1}").json()
+        assert got["decision"]["edited"] == "... in 2023." and got["flags"]["number_mismatch"]
+        assert fresh.get(f"/rows/{ROW2}").json()["decision"]["status"] == "accepted"
+    store = DecisionStore(outdir / "review.sqlite")
+    assert [h["status"] for h in store.history(ROW2)] == ["rejected", "accepted"]
+    assert _digest(outdir) == before                        # corpus files untouched
+
+
+def test_two_tabs(client):
+    tab_a = _post(client, ROW1, {"action": "edit", "text": "Tab A text", "version": 0})
+    tab_b_other = _post(client, ROW2, {"action": "edit", "text": "Tab B text", "version": 0})
+    assert tab_a.status_code == 200 and tab_b_other.status_code == 200     # different rows: both kept
+    stale = _post(client, ROW1, {"action": "edit", "text": "Tab B overwrite", "version": 0})
+    assert stale.status_code == 409
+    assert "changed in another tab" in stale.json()["error"]
+    assert stale.json()["current"]["edited"] == "Tab A text"
+    assert client.get(f"/rows/{ROW1}").json()["decision"]["edited"] == "Tab A text"
+    assert client.get(f"/rows/{ROW2}").json()["decision"]["edited"] == "Tab B text"
+
+
+def test_concurrent_writers(tmp_path: Path):
+    store = DecisionStore(tmp_path / "review.sqlite")
+    wins, conflicts = [], []
+
+    def same_row(n):
+        try:
+            wins.append(store.decide("r:1:1", "edited", expected_version=0, edited=f"text {n}"))
+        except Conflict:
+            conflicts.append(n)
+
+    def other_row(n):
+        store.decide(f"r:{n}:1", "accepted", expected_version=0)
+
+    threads = [threading.Thread(target=same_row, args=(n,)) for n in range(8)]
+    threads += [threading.Thread(target=other_row, args=(n,)) for n in range(2, 10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and len(conflicts) == 7
+    decisions = store.all()
+    assert len(decisions) == 9 and decisions["r:1:1"].edited == wins[0].edited
+    assert len(store.history()) == 9
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "review.sqlite") as conn, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM history")
+
+
+def test_csrf_required(client):
+    body = {"action": "accept", "version": 0}
+    r = client.post(f"/rows/{ROW1}", json=body, headers=SAME_ORIGIN)
+    assert r.status_code == 403 and "CSRF" in r.json()["error"]
+    r = client.post(f"/rows/{ROW1}", json=body, headers={**SAME_ORIGIN, "X-CSRF-Token": client.token[:-1] + "x"})
+    assert r.status_code == 403
+    assert client.get(f"/rows/{ROW1}").json()["decision"] is None
+
+
+def test_foreign_origin_and_host_refused(client):
+    body = {"action": "accept", "version": 0}
+    assert _post(client, ROW1, body, Origin="http://evil.example").status_code == 403
+    assert _post(client, ROW1, body, Origin="null").status_code == 403
+    assert _post(client, ROW1, body, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    r = client.get("/", headers={"Host": "attacker.example:8765"})        # DNS rebinding
+    assert r.status_code == 403
+    assert client.get(f"/rows/{ROW1}").json()["decision"] is None
+    assert _post(client, ROW1, body).status_code == 200                   # same origin works
+
+
+def test_oversize_body(client):
+    big = {"action": "edit", "text": "x" * (70 * 1024), "version": 0}
+    assert _post(client, ROW1, big).status_code == 413
+
+    def chunks():                                                          # no Content-Length
+        yield b'{"action": "edit", "version": 0, "text": "'
+        for _ in range(80):
+            yield b"y" * 1024
+        yield b'"}'
+
+    r = client.post(f"/rows/{ROW1}", content=chunks(),
+                    headers={"X-CSRF-Token": client.token, **SAME_ORIGIN, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert client.get(f"/rows/{ROW1}").json()["decision"] is None
+
+
+def test_traversal_and_bad_input(client, outdir):
+    listing = sorted(p.name for p in outdir.iterdir())
+    for url in ("/rows/..%2F..%2Fetc%2Fpasswd", "/rows/../../etc/passwd", "/rows/%2e%2e/%2e%2e/etc/passwd",
+                "/rows/..%2Fcorpus.jsonl", "/static/..%2F..%2Fetc%2Fpasswd", "/corpus.jsonl", "/review.sqlite"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "root:" not in r.text
+    assert client.get("/?row=../../x").status_code == 400
+    assert client.get("/?row=..%2F..%2Fetc%2Fpasswd").status_code == 400
+    assert _post(client, "..%2F..%2Fetc%2Fpasswd", {"action": "accept", "version": 0}).status_code == 404
+    assert _post(client, "000_396c13a82e5e0acf:vi12", {"action": "accept", "version": 0}).status_code == 404
+    assert _post(client, ROW1, {"action": "delete", "version": 0}).status_code == 400
+    assert _post(client, ROW1, {"action": "edit", "text": "   ", "version": 0}).status_code == 400
+    assert _post(client, ROW1, {"action": "accept", "version": "0"}).status_code == 400
+    r = client.post(f"/rows/{ROW1}", content=b"not json", headers={"X-CSRF-Token": client.token, **SAME_ORIGIN})
+    assert r.status_code == 400
+    assert sorted(p.name for p in outdir.iterdir()) == listing
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.com", "::"])
+def test_non_loopback_bind_needs_flag(outdir, host):
+    from mt.review import serve
+
+    with pytest.raises(ConfigError, match=f"refusing to bind the review server to non-loopback host '{re.escape(host)}'"):
+        serve(outdir, host=host, port=8765)
+
+
+def test_loopback_hosts_accepted():
+    from mt.review.server import check_bind
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        check_bind(host, allow_remote=False)
+    check_bind("0.0.0.0", allow_remote=True)
+
+
+# --------------------------------------------------------------- export -----
+def test_export(outdir: Path, tmp_path: Path):
+    from datasets import load_dataset
+
+    store = DecisionStore(outdir / "review.sqlite")
+    store.decide(ROW1, "edited", expected_version=0, edited="The sector's achievements in 2023 <&> praised.")
+    store.decide(ROW2, "rejected", expected_version=0)
+    store.decide("002_02c73740b218f54e:16:1", "accepted", expected_version=0)
+    store.decide("gone:1:1", "accepted", expected_version=0)            # row no longer in the corpus
+    before = _digest(outdir)
+    target = export(outdir)
+    assert target == outdir / "reviewed"
+    assert _digest(outdir) == before
+
+    ds = load_dataset(str(target), cache_dir=str(tmp_path / "hf"))["train"]
+    assert {"status", "edited", "en_original", "review_flags"} <= set(ds.column_names)
+    by_id = {r["id"]: r for r in ds}
+    assert len(by_id) == len(sample_rows()[0]) + 1
+    edited = by_id[ROW1]
+    assert edited["status"] == "edited" and edited["edited"] is True
+    assert edited["en"] == "The sector's achievements in 2023 <&> praised."
+    assert edited["en_original"].endswith("diplomatic sector in 2024.")
+    assert by_id[ROW2]["status"] == "rejected" and by_id[ROW2]["edited"] is False
+    assert sum(r["status"] == "unreviewed" for r in ds) == len(by_id) - 3
+    caps = load_dataset(str(target), "captions", cache_dir=str(tmp_path / "hf"))["train"]
+    assert len(caps) == len(sample_rows()[1])
+
+    card = (target / "README.md").read_text(encoding="utf-8")
+    for line in ("| reviewed | 3 |", "| accepted | 1 |", "| rejected | 1 |", "| edited | 1 |",
+                 f"| unreviewed | {len(by_id) - 3} |", "1 decision(s) in review.sqlite"):
+        assert line in card
+
+    lines = (target / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[3])["id"] == ROW1 and json.loads(lines[3])["status"] == "edited"
+
+    root = ET.parse(target / "corpus.tmx").getroot()
+    assert root.get("version") == "1.4" and root.find("header").get("srclang") == "th"
+    tus = {tu.get("tuid"): tu for tu in root.iter("tu")}
+    assert ROW2 not in tus                                              # rejected
+    assert "000_396c13a82e5e0acf:17:1" not in tus                       # no English
+    segs = {tuv.get("{http://www.w3.org/XML/1998/namespace}lang"): tuv.findtext("seg") for tuv in tus[ROW1].iter("tuv")}
+    assert segs["en"] == "The sector's achievements in 2023 <&> praised." and segs["th"].endswith("2566")
+    evil = tus["002_02c73740b218f54e:18:1"]
+    assert "</script>" in evil.find("tuv[@{http://www.w3.org/XML/1998/namespace}lang='th']/seg").text
+
+
+def test_export_refuses_to_overwrite_the_corpus(outdir: Path, tmp_path: Path):
+    with pytest.raises(OutputError, match="the export directory is the output directory itself"):
+        export(outdir, to=outdir)
+    other = write_sample_output(tmp_path / "other")
+    with pytest.raises(OutputError, match="holds a pipeline output"):
+        export(outdir, to=other)
+    target = export(outdir, to=tmp_path / "x" / "reviewed")               # no review.sqlite: all unreviewed
+    assert "| reviewed | 0 |" in (target / "README.md").read_text(encoding="utf-8")
+    assert not (outdir / "review.sqlite").exists()
