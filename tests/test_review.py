@@ -385,3 +385,47 @@ def test_export_refuses_to_overwrite_the_corpus(outdir: Path, tmp_path: Path):
     target = export(outdir, to=tmp_path / "x" / "reviewed")               # no review.sqlite: all unreviewed
     assert "| reviewed | 0 |" in (target / "README.md").read_text(encoding="utf-8")
     assert not (outdir / "review.sqlite").exists()
+
+
+# ------------------------------------------------- with the real writer -----
+def test_report_and_export_from_the_real_writer(tmp_path: Path):
+    """Docs -> mt.write.CorpusWriter (the pipeline's sink, with the report built from its
+    temporary directory as the pipeline does) -> review.html and export work on its files."""
+    from mt.records import Doc, Line, Unit, ViLine
+    from mt.write import CorpusWriter
+
+    th_title = "คณะกรรมาธิการการต่างประเทศกลางจัดการประชุมเพื่อทบทวนงานในปี 2566"
+    th_cap = "สหายเล หว้าย จุง กล่าวสุนทรพจน์ในการประชุม (ที่มา: VNA)"
+    th_body = "การประชุมครั้งนี้มีผู้แทนเกือบ 250 คน"
+    vi_cap = "Đồng chí Lê Hoài Trung phát biểu chỉ đạo hội nghị. (Nguồn: TTXVN)"
+    doc = Doc(
+        doc_id="002_02c73740b218f54e", file="002_02c73740b218f54e.txt", format="txt",
+        lines=[Line(1, th_title, "title", "th"), Line(2, vi_cap, "caption_vi", "vi"),
+               Line(3, th_cap, "caption_th", "th"), Line(4, th_body, "body", "th")],
+        meta={"publication": "Báo Quốc Tế", "date": "2024-01-03", "title_th": th_title},
+        units=[Unit("002_02c73740b218f54e:1:1", 1, "title", 0, len(th_title), th_title,
+                    en="The Central Foreign Affairs Commission holds a conference to review work in 2023"),
+               Unit("002_02c73740b218f54e:3:1", 3, "caption_th", 0, len(th_cap), th_cap,
+                    en="Comrade Le Hoai Trung speaks at the conference (Source: VNA)", vi=vi_cap, vi_line=2,
+                    relation="translation", scores={"align": 0.35}),
+               Unit("002_02c73740b218f54e:4:1", 4, "body", 0, len(th_body), th_body,
+                    en="Nearly 205 delegates attended the conference.")],
+        vi_lines=[ViLine(2, vi_cap, vi_cap, relation="translation", th_line=3, th=th_cap, score=0.35,
+                         en_from_th="Comrade Le Hoai Trung speaks at the conference (Source: VNA)")],
+    )
+    out = tmp_path / "smoke"
+    writer = CorpusWriter(out, ["parquet", "jsonl", "tmx"], signature={})
+    writer.write(doc)
+    writer.finish({"mt_version": "test", "config": {"output": {"dir": "outputs/smoke"}}},
+                  after_files=build_report)
+    html = (out / "review.html").read_text(encoding="utf-8")
+    data = _embedded(html)
+    assert data["title"] == "smoke"
+    by_id = {r["i"]: r for r in data["rows"]}
+    assert set(by_id) == {"002_02c73740b218f54e:1:1", "002_02c73740b218f54e:3:1", "002_02c73740b218f54e:4:1"}
+    assert by_id["002_02c73740b218f54e:3:1"]["v"] == vi_cap                  # caption paired, not duplicated
+    assert [data["flags"][f] for f in by_id["002_02c73740b218f54e:3:1"]["f"]] == ["low_align"]
+    assert [data["flags"][f] for f in by_id["002_02c73740b218f54e:4:1"]["f"]] == ["number_mismatch"]
+    target = export(out, to=tmp_path / "reviewed")
+    rows = [json.loads(line) for line in (target / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows] == ["unreviewed"] * 3

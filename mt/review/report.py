@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -54,8 +55,18 @@ def script_json(data: Any) -> str:
 
 
 def corpus_title(corpus: Corpus) -> str:
-    name = corpus.manifest.get("name") or corpus.manifest.get("title")
-    return str(name) if isinstance(name, str) and name else corpus.output_dir.resolve().name
+    """Name shown in the page header: manifest name, the configured output dir, or the
+    directory name (the writer builds the report in a temporary ``.NAME.tmp-xxxx`` sibling)."""
+    man = corpus.manifest
+    for name in (man.get("name"), man.get("title")):
+        if isinstance(name, str) and name:
+            return name
+    configured = ((man.get("config") or {}).get("output") or {}).get("dir") if isinstance(man.get("config"), dict) else None
+    if isinstance(configured, str) and configured:
+        return Path(configured).name
+    name = corpus.output_dir.resolve().name
+    match = re.fullmatch(r"\.(.+)\.tmp-[0-9a-f]+", name)
+    return match.group(1) if match else name
 
 
 def page_data(corpus: Corpus, config: FlagConfig = DEFAULT, *, mode: str = "static") -> dict[str, Any]:
