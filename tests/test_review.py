@@ -40,9 +40,31 @@ def _row(th, en, *, align=None, flags=(), **extra):
     ("มีผู้แทนเกือบ 1,250 คน", "Nearly 1,520 delegates attended.", ["number_mismatch"]),
     ("3 จุดเน้นทางการทูตในปี 2024", "Three diplomatic priorities in 2024", []),         # number word
     ("อัตราเพิ่มขึ้น 3.5 เปอร์เซ็นต์", "The rate rose by 3.50 percent.", []),
+    ("เมื่อเวลา 09.30 น. ตามเวลาท้องถิ่น", "At around 9:30 am local time", []),           # times
+    ("เมื่อเวลา 09.30 น. ตามเวลาท้องถิ่น", "At around 9:45 am local time", ["number_mismatch"]),
+    ("ครอบคลุมพื้นที่ 2.2 ล้านตารางกิโลเมตร", "It covers 2.2 million km2.", []),          # unit suffix
+    ("การประชุม COP28 ที่ดูไบ", "the COP28 meeting in Dubai", []),
 ])
 def test_number_flag(th, en, expected):
     assert [f for f in row_flags(_row(th, en)) if f == "number_mismatch"] == expected
+
+
+FLORES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores200" / "dev"
+
+
+@pytest.mark.skipif(not (FLORES / "tha_Thai.dev").exists(), reason="shared FLORES-200 dev not beside the repo")
+def test_flags_rarely_fire_on_human_translations():
+    """Human th-en pairs (FLORES-200 dev) are mostly clean; shuffled pairs are caught."""
+    import random
+
+    th = (FLORES / "tha_Thai.dev").read_text(encoding="utf-8").splitlines()
+    en = (FLORES / "eng_Latn.dev").read_text(encoding="utf-8").splitlines()
+    flagged = sum(bool(row_flags({"th": t, "en": e})) for t, e in zip(th, en))
+    assert flagged / len(th) < 0.03
+    shuffled = en[:]
+    random.Random(0).shuffle(shuffled)
+    caught = sum(bool(row_flags({"th": t, "en": e})) for t, e in zip(th, shuffled))
+    assert caught / len(th) > 0.4
 
 
 def test_number_details_name_both_sides():

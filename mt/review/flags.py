@@ -82,7 +82,7 @@ _NUMBER = re.compile(r"(?<!\d)\d+(?:[.,]\d+)*")
 _LATIN_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF][A-Za-z0-9\u00C0-\u024F\u1E00-\u1EFF]*")
 _WORD = re.compile(r"[a-z0-9]+")
 
-_EN_NUMBER_WORDS = {
+_EN_NUMBER_WORDS: dict[str, int | tuple[int, ...]] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
@@ -90,7 +90,8 @@ _EN_NUMBER_WORDS = {
     "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "once": 1, "twice": 2, "both": 2, "single": 1,
-    "pair": 2, "half": 50,
+    "pair": 2, "half": (2, 50), "halves": 2, "quarter": (4, 25), "quarters": 4, "thirds": 3,
+    "fifths": 5, "century": 100, "decade": 10, "decades": 10,
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
@@ -138,14 +139,32 @@ def _canonical(token: str) -> str:
     return text
 
 
+_TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:])")
+
+
+def _number_tokens(text: str) -> list[tuple[str, bool]]:
+    """(canonical number, hard) pairs. A number glued to a preceding letter ("COP28",
+    "km2", "G7") is soft: it may satisfy a match but is never reported as missing."""
+    text = _TIME.sub(r"\1.\2", text.translate(_THAI_DIGITS))   # 9:30 -> 9.30, as Thai writes 09.30 น.
+    out = []
+    for m in _NUMBER.finditer(text):
+        before = text[m.start() - 1] if m.start() else ""
+        out.append((_canonical(m.group(0)), not before.isalpha()))
+    return out
+
+
 def numbers(text: str) -> list[str]:
     """Numbers in ``text`` as canonical strings (Thai digits converted, separators removed)."""
-    text = text.translate(_THAI_DIGITS)
-    return [_canonical(m.group(0)) for m in _NUMBER.finditer(text)]
+    return [n for n, _ in _number_tokens(text)]
 
 
 def _word_numbers_en(text: str) -> set[str]:
-    return {str(_EN_NUMBER_WORDS[w]) for w in _WORD.findall(text.lower()) if w in _EN_NUMBER_WORDS}
+    out: set[str] = set()
+    for w in _WORD.findall(text.lower()):
+        value = _EN_NUMBER_WORDS.get(w)
+        if value is not None:
+            out.update(str(v) for v in (value if isinstance(value, tuple) else (value,)))
+    return out
 
 
 def _word_numbers_th(text: str) -> set[str]:
@@ -165,15 +184,20 @@ def _year_variants(number: str, *, thai_side: bool) -> set[str]:
 
 
 def number_mismatch(th: str, en: str) -> tuple[list[str], list[str]]:
-    """(numbers only in the Thai, numbers only in the English), after normalisation."""
-    th_nums = numbers(th)
-    en_nums = numbers(en)
-    en_set = set(en_nums)
-    th_set = set(th_nums)
-    en_soft = en_set | _word_numbers_en(en)
-    th_soft = th_set | _word_numbers_th(th)
-    only_th = [n for n in dict.fromkeys(th_nums) if not (_year_variants(n, thai_side=True) & en_soft)]
-    only_en = [n for n in dict.fromkeys(en_nums) if not (_year_variants(n, thai_side=False) & th_soft)]
+    """(numbers only in the Thai, numbers only in the English), after normalisation.
+
+    Thai digits, Buddhist-era years (Gregorian + 543), thousands separators, times
+    (09.30 / 9:30), number words ("three", "สาม", month names) are reconciled; "1" is
+    never reported (it is routinely written "a", "an", "single").
+    """
+    th_tok = _number_tokens(th)
+    en_tok = _number_tokens(en)
+    en_soft = {n for n, _ in en_tok} | _word_numbers_en(en) | {"1"}
+    th_soft = {n for n, _ in th_tok} | _word_numbers_th(th) | {"1"}
+    only_th = [n for n in dict.fromkeys(n for n, hard in th_tok if hard)
+               if not (_year_variants(n, thai_side=True) & en_soft)]
+    only_en = [n for n in dict.fromkeys(n for n, hard in en_tok if hard)
+               if not (_year_variants(n, thai_side=False) & th_soft)]
     return only_th, only_en
 
 
