@@ -1,0 +1,60 @@
+"""Shared types of the translation subsystem: results, decoding parameters, the engine interface."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Translation:
+    """One translated source text."""
+
+    text: str
+    flags: list[str] = field(default_factory=list)     # "split", "retried", "degenerate:repeat", ...
+    scores: dict[str, float | None] = field(default_factory=dict)   # "guard": 1.0 = clean, lower = worse
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Decoding parameters an engine receives for one batch."""
+
+    beam_size: int = 4
+    max_new_tokens: int = 256
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Engine:
+    """What a translation engine implements. The :class:`~mt.translate.translator.Translator`
+    front end does normalisation, caching, de-duplication, splitting, length batching and the
+    degeneration guard; an engine only turns a batch of source texts into target texts.
+    """
+
+    name = "engine"
+    device = "cpu"
+    compute_type = "float32"
+    is_real = True
+    #: how many batches of ``batch_tokens`` the engine wants per call (parallel translators)
+    parallel_batches = 1
+
+    def token_lengths(self, texts: list[str], src_lang: str) -> list[int]:
+        raise NotImplementedError
+
+    def max_input_tokens(self, src_lang: str) -> int:
+        raise NotImplementedError
+
+    def generate(self, texts: list[str], src_lang: str, params: GenParams) -> list[str]:
+        raise NotImplementedError
+
+    def models(self) -> dict[str, dict[str, Any]]:
+        """Per source language: {"model": id or path, "revision": resolved commit or fingerprint}."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,289 @@
+"""The translator front end: everything around an engine's ``generate``.
+
+``Translator.translate(texts, src_lang)`` does, in order:
+
+1. normalise sources (NFC, collapsed whitespace); empty sources give empty results;
+2. de-duplicate: identical sources are translated once per call, and once per run
+   (persistent SQLite cache, or an in-memory memo when the cache is disabled);
+3. split sources longer than the model's input limit with
+   :func:`mt.segment.units.split_long` (never truncate), translate the pieces and
+   join them with a space (flag ``split``);
+4. batch pieces by length (:func:`~mt.translate.batching.length_batches`) within
+   ``batch_tokens``, cap the output length per batch, call the engine;
+5. guard every output (:mod:`mt.translate.guard`), retry degenerate ones once with
+   repetition penalties and another beam, flag what is still degenerate;
+6. write finished rows to the cache after every batch (commit per batch);
+7. return results in input order.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from .base import Engine, GenParams, Translation
+from .batching import length_batches
+from .cache import TranslationCache, cache_key
+from .config import TranslateConfig
+from .guard import GUARD_VERSION, check
+
+log = logging.getLogger(__name__)
+
+_WS = re.compile(r"\s+")
+MEMO_LIMIT = 200_000
+TARGET_LANG = "en"
+
+
+def normalise(text: str) -> str:
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _fallback_split(text: str, too_long: Callable[[str], bool]) -> list[str]:
+    """Split in two at the space / punctuation nearest the middle, recursively (used only when
+    :mod:`mt.segment.units` does not provide ``split_long``)."""
+    if not too_long(text) or len(text) < 2:
+        return [text]
+    mid = len(text) // 2
+    cuts = [m.end() for m in re.finditer(r"[\s,;:.!?)\]]+", text) if 0 < m.end() < len(text)]
+    cut = min(cuts, key=lambda c: abs(c - mid)) if cuts else mid
+    left, right = text[:cut].strip(), text[cut:].strip()
+    if not left or not right:
+        left, right = text[:mid], text[mid:]
+    return _fallback_split(left, too_long) + _fallback_split(right, too_long)
+
+
+def split_long(text: str, too_long: Callable[[str], bool]) -> list[str]:
+    try:
+        from ..segment.units import split_long as seg_split_long
+    except ImportError:
+        log.warning("mt.segment.units.split_long is not available: splitting long input at spaces")
+        return _fallback_split(text, too_long)
+    pieces: list[str] = []
+    for part in seg_split_long(text, too_long):
+        piece = text[part[0]:part[1]] if isinstance(part, tuple) else part   # spans (start, end)
+        if piece.strip():
+            pieces.append(piece.strip())
+    return pieces or [text]
+
+
+class Translator:
+    """A loaded translation model behind a uniform interface (see module docstring)."""
+
+    def __init__(self, cfg: TranslateConfig, engine: Engine, progress: bool | None = None):
+        self.cfg = cfg
+        self.engine = engine
+        self.is_real = bool(engine.is_real)
+        self.params = GenParams(beam_size=cfg.beam_size, max_new_tokens=cfg.max_new_tokens)
+        self.cache = TranslationCache(cfg.cache) if cfg.cache else None
+        self._memo: dict[str, Translation] = {}
+        if progress is None:
+            progress = cfg.progress
+        if progress is None:
+            progress = sys.stderr.isatty()
+        self._progress_on = bool(progress)
+        self._bar: Any = None
+        self._models = engine.models()
+        self.stats = {"sources": 0, "unique": 0, "cached": 0, "translated": 0, "engine_calls": 0,
+                      "retried": 0, "degenerate": 0, "split": 0}
+        self._context = {
+            "engine": engine.name,
+            "compute_type": engine.compute_type,
+            "models": self._models,
+            "tgt": TARGET_LANG,
+            "decoding": self.params.to_dict(),
+            "max_length_ratio": cfg.max_length_ratio,
+            "max_input_tokens": cfg.max_input_tokens,
+            "guard": [GUARD_VERSION, cfg.guard, cfg.retry_degenerate],
+        }
+
+    # -- public API ---------------------------------------------------------------------------
+    def signature(self) -> dict[str, Any]:
+        th = self._models.get("th", {})
+        return {
+            "preset": self.cfg.preset,
+            "model": th.get("model"),
+            "revision": th.get("revision"),
+            "models": self._models,
+            "engine": self.engine.name,
+            "compute_type": self.engine.compute_type,
+            "device": self.engine.device,
+            "decoding": {**self.params.to_dict(), "max_length_ratio": self.cfg.max_length_ratio,
+                         "max_input_tokens": self.cfg.max_input_tokens},
+            "guard": {"version": GUARD_VERSION, "enabled": self.cfg.guard, "retry": self.cfg.retry_degenerate},
+            "is_real": self.is_real,
+            "note": None if self.is_real else "random-weight test model: outputs are NOT translations",
+        }
+
+    def translate(self, texts: list[str], src_lang: str) -> list[Translation]:
+        texts = list(texts)
+        results: list[Translation | None] = [None] * len(texts)
+        norm = [normalise(t or "") for t in texts]
+        self.stats["sources"] += len(texts)
+        bar = self._progress(len(texts))
+
+        # 1. empty sources and de-duplication
+        by_source: dict[str, list[int]] = {}
+        for i, n in enumerate(norm):
+            if not n:
+                results[i] = Translation(text="", flags=[], scores={})
+            else:
+                by_source.setdefault(n, []).append(i)
+        if bar is not None and len(by_source) < len(texts):
+            bar.update(sum(1 for r in results if r is not None))
+        uniq = list(by_source)
+        self.stats["unique"] += len(uniq)
+
+        def finish(source: str, tr: Translation) -> None:
+            for i in by_source[source]:
+                results[i] = Translation(text=tr.text, flags=list(tr.flags), scores=dict(tr.scores))
+            if bar is not None:
+                bar.update(len(by_source[source]))
+
+        # 2. cache / memo
+        keys = {s: cache_key(self._context, src_lang, s) for s in uniq}
+        known: dict[str, Translation] = {}
+        for s in uniq:
+            if keys[s] in self._memo:
+                known[s] = self._memo[keys[s]]
+        if self.cache is not None:
+            missing = [keys[s] for s in uniq if s not in known]
+            got = self.cache.get_many(missing)
+            for s in uniq:
+                if s not in known and keys[s] in got:
+                    known[s] = got[keys[s]]
+        for s, tr in known.items():
+            finish(s, tr)
+        self.stats["cached"] += len(known)
+        todo = [s for s in uniq if s not in known]
+        if todo:
+            self._translate_missing(todo, src_lang, keys, finish)
+        return [r if r is not None else Translation(text="") for r in results]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self.cache is not None:
+            self.cache.close()
+        self.engine.close()
+
+    def __enter__(self) -> "Translator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _progress(self, n: int) -> Any:
+        if not self._progress_on:
+            return None
+        if self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=0, unit="sent", desc="translate", dynamic_ncols=True, file=sys.stderr)
+        self._bar.total += n
+        self._bar.refresh()
+        return self._bar
+
+    def _translate_missing(self, todo: list[str], src_lang: str, keys: dict[str, str],
+                           finish: Callable[[str, Translation], None]) -> None:
+        engine = self.engine
+        limit = engine.max_input_tokens(src_lang)
+        lengths = engine.token_lengths(todo, src_lang)
+
+        def too_long(piece: str) -> bool:
+            return engine.token_lengths([piece], src_lang)[0] > limit
+
+        # pieces: unique texts actually sent to the engine
+        pieces_of: dict[str, list[str]] = {}
+        piece_len: dict[str, int] = {}
+        for s, n in zip(todo, lengths):
+            if n > limit:
+                parts = split_long(s, too_long)
+                self.stats["split"] += 1
+            else:
+                parts = [s]
+                piece_len[s] = n
+            pieces_of[s] = parts
+        extra = [p for parts in pieces_of.values() for p in parts if p not in piece_len]
+        extra = list(dict.fromkeys(extra))
+        for p, n in zip(extra, engine.token_lengths(extra, src_lang)):
+            piece_len[p] = n
+        pieces = list(piece_len)
+        waiting: dict[str, list[str]] = {}          # piece -> sources that need it
+        for s, parts in pieces_of.items():
+            for p in parts:
+                waiting.setdefault(p, []).append(s)
+        done: dict[str, Translation] = {}
+        remaining = {s: len(set(parts)) for s, parts in pieces_of.items()}
+
+        budget = self.cfg.batch_tokens * max(1, engine.parallel_batches)
+        for batch_idx in length_batches([piece_len[p] for p in pieces], budget):
+            batch = [pieces[i] for i in batch_idx]
+            outs = self._run_batch(batch, src_lang, max(piece_len[p] for p in batch))
+            finished: list[tuple[str, str, Translation]] = []
+            for p, tr in zip(batch, outs):
+                done[p] = tr
+                for s in waiting[p]:
+                    remaining[s] -= 1
+                    if remaining[s] == 0:
+                        full = self._assemble(pieces_of[s], done)
+                        finished.append((keys[s], s, full))
+            if self.cache is not None:
+                self.cache.put_many(finished)
+            for key, s, full in finished:
+                if len(self._memo) < MEMO_LIMIT:
+                    self._memo[key] = full
+                finish(s, full)
+
+    def _assemble(self, parts: list[str], done: dict[str, Translation]) -> Translation:
+        if len(parts) == 1:
+            return done[parts[0]]
+        trs = [done[p] for p in parts]
+        flags = ["split"]
+        for tr in trs:
+            flags.extend(f for f in tr.flags if f not in flags)
+        guards = [tr.scores.get("guard") for tr in trs if tr.scores.get("guard") is not None]
+        scores: dict[str, float | None] = {"guard": min(guards)} if guards else {}
+        return Translation(text=" ".join(tr.text for tr in trs if tr.text), flags=flags, scores=scores)
+
+    def _params_for(self, max_src_len: int) -> GenParams:
+        cap = int(self.cfg.max_length_ratio * max_src_len) + 16
+        return replace(self.params, max_new_tokens=max(1, min(self.params.max_new_tokens, cap)))
+
+    def _run_batch(self, batch: list[str], src_lang: str, max_src_len: int) -> list[Translation]:
+        params = self._params_for(max_src_len)
+        self.stats["engine_calls"] += 1
+        self.stats["translated"] += len(batch)
+        outs = self.engine.generate(batch, src_lang, params)
+        if not self.cfg.guard:
+            return [Translation(text=o) for o in outs]
+        results: list[Translation] = []
+        verdicts = [check(src, out, src_lang) for src, out in zip(batch, outs)]
+        bad = [i for i, v in enumerate(verdicts) if not v.ok]
+        retried: dict[int, tuple[str, Any]] = {}
+        if bad and self.cfg.retry_degenerate:
+            # one retry: penalise repeats, and search wider when decoding was greedy
+            retry = replace(params, repetition_penalty=1.3, no_repeat_ngram_size=3,
+                            beam_size=max(2, params.beam_size))
+            self.stats["engine_calls"] += 1
+            self.stats["retried"] += len(bad)
+            again = self.engine.generate([batch[i] for i in bad], src_lang, retry)
+            for i, out in zip(bad, again):
+                retried[i] = (out, check(batch[i], out, src_lang))
+        for i, (out, v) in enumerate(zip(outs, verdicts)):
+            flags: list[str] = []
+            if i in retried:
+                flags.append("retried")
+                out2, v2 = retried[i]
+                if v2.score >= v.score:
+                    out, v = out2, v2
+            flags.extend(v.flags)
+            if v.flags:
+                self.stats["degenerate"] += 1
+            results.append(Translation(text=out, flags=flags, scores={"guard": v.score}))
+        return results
