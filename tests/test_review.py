@@ -97,6 +97,11 @@ def test_pipeline_flags_become_categories():
     assert row_flags(row) == ["degenerate", "artefact", "upstream_flag"]
     details = flag_details(row)
     assert details["degenerate"] == "degenerate_repeat" and details["upstream_flag"] == "something_new"
+    # the translator's own names (mt/translate/guard.py), bookkeeping flags, a pipeline low_align
+    row = _row("การประชุมครั้งนี้มีผู้แทนเกือบ 250 คน", "Nearly 250 delegates attended the conference.",
+               flags=["degenerate:repeat", "split", "retried", "truncated", "low_align"])
+    assert row_flags(row) == ["degenerate", "artefact", "low_align"]
+    assert row_flags(_row("การประชุม", "The meeting", flags=["split", "retried"])) == []
 
 
 def test_low_align_threshold_is_a_parameter():
@@ -172,6 +177,16 @@ def test_build_report_self_contained(outdir: Path):
     assert data["flags"][worst["f"][0]] == "untranslated"
     assert [d["id"] for d in data["docs"]] == ["000_396c13a82e5e0acf", "002_02c73740b218f54e"]
     assert _digest(outdir) == before
+
+
+def test_report_shows_decisions_made_so_far(outdir: Path):
+    assert '<select id="status">' not in build_report(outdir).read_text(encoding="utf-8")
+    store = DecisionStore(outdir / "review.sqlite")
+    store.decide(ROW1, "edited", expected_version=0, edited="... in 2023.")
+    html = build_report(outdir).read_text(encoding="utf-8")
+    assert '<select id="status">' in html
+    assert _embedded(html)["decisions"] == {ROW1: {"status": "edited", "edited": "... in 2023.", "version": 1,
+                                                   "at": store.get(ROW1).at}}
 
 
 def test_report_errors(tmp_path: Path):

@@ -166,3 +166,12 @@ def test_server_edit_persists_and_exports(browser, server: str, outdir: Path, tm
     assert got[ROW1]["status"] == "edited" and got[ROW1]["edited"] is True
     assert got[ROW1]["en"].endswith("the sector's achievements in 2023.")
     assert got[ROW2]["status"] == "accepted"
+
+    page = browser.new_page()                      # the static report now shows the decisions too
+    page.goto(build_report(outdir).as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    page.select_option("#status", "edited")
+    assert [r.get_attribute("data-id") for r in page.locator("#list article.row").all()] == [ROW1]
+    assert "achievements in 2023." in _row(page, ROW1).locator(".cell.en").inner_text()
+    assert _row(page, ROW1).locator("button").count() == 0            # read-only
+    page.close()

@@ -60,6 +60,8 @@ ARTEFACT_FLAGS = frozenset({
     "html_residue", "url_residue", "markup", "boilerplate", "ad", "encoding",
 })
 ARTEFACT_PREFIXES = ("artefact", "artifact", "foreign", "truncat", "garbl", "residue")
+# Pipeline flags that are bookkeeping, not a reason to look at a row.
+INFO_FLAGS = frozenset({"split", "retried", "cached", "merged"})
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,10 @@ def flag_details(row: Mapping[str, Any], config: FlagConfig = DEFAULT, **overrid
     if score is not None and score < config.align_threshold:
         found["low_align"] = f"align = {score:.2f} < {config.align_threshold:g}"
 
-    known = set(degenerate) | set(artefacts) | set(FLAGS)
+    for name in FLAGS:                          # the pipeline may set a review flag itself
+        if name in upstream and name not in found:
+            found[name] = "set by the pipeline"
+    known = set(degenerate) | set(artefacts) | set(FLAGS) | INFO_FLAGS
     other = [f for f in upstream if f not in known]
     if other:
         found["upstream_flag"] = ", ".join(other)

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import OutputError
 from .corpus import Corpus, load_corpus, review_payload
 from .flags import DEFAULT, DESCRIPTIONS, FLAGS, FlagConfig
+from .store import DB_FILE, DecisionStore
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,12 @@ def template_context(corpus: Corpus, data_json: str, *, server: bool, n_rows: in
 
 def render_report(corpus: Corpus, config: FlagConfig = DEFAULT) -> str:
     data = page_data(corpus, config)
+    db = corpus.output_dir / DB_FILE
+    if db.is_file():   # show the decisions made so far (read-only)
+        data["decisions"] = {k: v.public() for k, v in DecisionStore(db, create=False).all().items()
+                             if k in corpus.by_id}
     ctx = template_context(corpus, script_json(data), server=False, n_rows=len(data["rows"]))
+    ctx["has_decisions"] = bool(data.get("decisions"))
     return jinja_env().get_template(TEMPLATE).render(**ctx)
 
 

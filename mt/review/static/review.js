@@ -9,6 +9,7 @@
   var ROWS = D.rows, DOCS = D.docs, FLAGS = D.flags;
   var PAGE = D.pageSize || 50;
   var decisions = D.decisions || {};          // id -> {status, edited, version, at}
+  var SHOW_STATUS = SERVER || Object.keys(decisions).length > 0;
   var state = { flags: new Set(), doc: '', status: '', q: '', sort: 'severity', captions: true, page: 0, sel: 0 };
   var filtered = [];
   var hay = null;                              // lower-cased search text per row, built on first search
@@ -143,7 +144,7 @@
       doc.file && r.i.indexOf(doc.id) !== 0 ? el('span', { text: doc.file + (r.l != null ? ':' + r.l : '') }) : null,
       r.a != null ? el('span', { text: 'align ' + r.a.toFixed(2) }) : null,
       r.r ? el('span', { text: r.r }) : null,
-      SERVER && !r.c ? el('span', { class: 'status ' + st, text: st }) : null
+      SHOW_STATUS && !r.c ? el('span', { class: 'status ' + st, text: st }) : null
     ]);
     (r.f || []).forEach(function (f) { meta.appendChild(el('span', { class: 'flag f-' + FLAGS[f], text: FLAGS[f] })); });
     node.appendChild(meta);
