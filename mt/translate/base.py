@@ -40,7 +40,7 @@ class Engine:
     device = "cpu"
     compute_type = "float32"
     is_real = True
-    #: how many batches of ``batch_tokens`` the engine wants per call (parallel translators)
+    #: how many batches the engine wants per ``generate_many`` call (parallel translators)
     parallel_batches = 1
 
     def token_lengths(self, texts: list[str], src_lang: str) -> list[int]:
@@ -51,6 +51,10 @@ class Engine:
 
     def generate(self, texts: list[str], src_lang: str, params: GenParams) -> list[str]:
         raise NotImplementedError
+
+    def generate_many(self, jobs: list[tuple[list[str], GenParams]], src_lang: str) -> list[list[str]]:
+        """Several batches, each with its own parameters (engines with parallel translators overlap them)."""
+        return [self.generate(texts, src_lang, params) for texts, params in jobs]
 
     def models(self) -> dict[str, dict[str, Any]]:
         """Per source language: {"model": id or path, "revision": resolved commit or fingerprint}."""

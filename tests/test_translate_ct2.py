@@ -1,0 +1,70 @@
+"""CTranslate2 engine: conversion cache, parity with transformers, missing extra."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from mt.errors import MissingExtraError
+from mt.registry import Registry
+from mt.translate import TranslateConfig, load_translator
+
+pytest.importorskip("ctranslate2")
+
+LINES = [
+    "กระทรวงการต่างประเทศจัดการประชุมที่กรุงฮานอย",
+    "รองนายกรัฐมนตรีเข้าร่วมการประชุมเต็มคณะ",
+    "ผู้เข้าร่วมประชุมประกอบด้วยผู้นำจากกระทรวงและสาขาต่างๆ ในจังหวัดต่างๆ ทั่วประเทศ",
+    "การประชุมมีวัตถุประสงค์เพื่อหารือเกี่ยวกับกลไกการประสานงาน",
+    "เมื่อวันที่ 20 มิถุนายน",
+    "รองนายกรัฐมนตรีเข้าร่วมการประชุมเต็มคณะ",
+    "ปี 2566",
+]
+VI = ["Bộ Ngoại giao gắn tổ chức sắp xếp bộ máy với đẩy mạnh chuyển đổi số", "Ảnh: VGP/Hải Minh",
+      "Đồng chí Lê Hoài Trung phát biểu chỉ đạo hội nghị."]
+
+
+def _cfg(**kw) -> TranslateConfig:
+    base = dict(preset="tiny", beam_size=1, max_new_tokens=32, cache=None, batch_tokens=64)
+    base.update(kw)
+    return TranslateConfig(**base)
+
+
+def test_ct2_float32_same_rows_as_transformers(tiny_model_dir: Path):
+    with load_translator(_cfg(), progress=False) as hf, \
+            load_translator(_cfg(engine="ctranslate2", compute_type="float32", inter_threads=2), progress=False) as ct:
+        assert ct.engine.parallel_batches == 2
+        for texts, lang in ((LINES, "th"), (VI, "vi")):
+            a = hf.translate(texts, lang)
+            b = ct.translate(texts, lang)
+            assert [r.text for r in a] == [r.text for r in b]
+            assert [r.flags for r in a] == [r.flags for r in b]
+            assert [r.scores for r in a] == [r.scores for r in b]
+        assert hf.signature()["engine"] == "transformers" and ct.signature()["engine"] == "ctranslate2"
+        assert ct.signature()["compute_type"] == "float32" and ct.is_real is False
+        assert hf.signature()["revision"] == ct.signature()["revision"]
+
+
+def test_ct2_defaults_and_conversion_cache(tiny_model_dir: Path, mt_cache_dir: Path):
+    with load_translator(_cfg(engine="ctranslate2"), progress=False) as ct:
+        assert ct.engine.compute_type == "int8"                 # auto on CPU
+        assert ct.engine.inter_threads == (os.cpu_count() or 1) and ct.engine.intra_threads == 1
+        (out_dir,) = set(ct.engine._dirs.values())
+        assert out_dir.parent == mt_cache_dir / "ct2" and out_dir.name.endswith("-int8")
+        stamp = (out_dir / "model.bin").stat().st_mtime_ns
+        res = ct.translate(LINES[:3], "th")
+        assert len(res) == 3 and all(isinstance(r.text, str) for r in res)
+    with load_translator(_cfg(engine="ctranslate2"), progress=False) as again:   # converted once
+        assert (set(again.engine._dirs.values()) == {out_dir}
+                and (out_dir / "model.bin").stat().st_mtime_ns == stamp)
+
+
+def test_ct2_missing_extra(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)        # "not installed"
+    monkeypatch.delitem(sys.modules, "mt.translate.ct2", raising=False)
+    reg: Registry = Registry("translate engine")
+    reg.register("ctranslate2", "mt.translate.ct2:CT2Engine")
+    with pytest.raises(MissingExtraError, match=r"pip install 'mt\[ct2\]'"):
+        reg.get("ctranslate2")
