@@ -140,6 +140,14 @@ def test_server_edit_persists_and_exports(browser, server: str, outdir: Path, tm
     _row(tab_a, ROW2).locator(".cell.th").click()                 # select, then accept with the keyboard
     tab_a.keyboard.press("a")
     tab_a.wait_for_selector(f"article.row[data-id='{ROW2}'] .status.accepted")
+    row3 = tab_a.locator("#list article.row.sel").get_attribute("data-id")   # 'a' moved to the next row
+    assert row3 and row3 != ROW2
+    tab_a.keyboard.press("e")                                     # keyboard edit, Ctrl+Enter saves
+    tab_a.wait_for_selector(f"article.row[data-id='{row3}'] textarea")
+    tab_a.keyboard.press("Control+a")
+    tab_a.keyboard.type("Keyboard edit.")
+    tab_a.keyboard.press("Control+Enter")
+    tab_a.wait_for_selector(f"article.row[data-id='{row3}'] .status.edited")
     tab_a.screenshot(path="/tmp/review_server.png")
 
     tab_a.reload()
@@ -149,6 +157,7 @@ def test_server_edit_persists_and_exports(browser, server: str, outdir: Path, tm
     assert "in 2024" in kept.locator(".cell.en .orig").inner_text()       # machine text shown struck out
     assert kept.locator(".status").inner_text() == "edited"
     assert _row(tab_a, ROW2).locator(".status").inner_text() == "accepted"
+    assert _row(tab_a, row3).locator(".cell.en").inner_text().startswith("Keyboard edit.")
 
     stale = _row(tab_b, ROW1)                                           # tab B still at version 0
     stale.locator("button.reject").click()
@@ -171,7 +180,7 @@ def test_server_edit_persists_and_exports(browser, server: str, outdir: Path, tm
     page.goto(build_report(outdir).as_uri())
     page.wait_for_selector("body[data-ready='1']")
     page.select_option("#status", "edited")
-    assert [r.get_attribute("data-id") for r in page.locator("#list article.row").all()] == [ROW1]
+    assert {r.get_attribute("data-id") for r in page.locator("#list article.row").all()} == {ROW1, row3}
     assert "achievements in 2023." in _row(page, ROW1).locator(".cell.en").inner_text()
     assert _row(page, ROW1).locator("button").count() == 0            # read-only
     page.close()

@@ -15,6 +15,8 @@
   var hay = null;                              // lower-cased search text per row, built on first search
   var editing = null;                          // row index being edited
   var notes = {};                              // row id -> {text, cls}: last server message
+  var pending = {};                            // row id -> true while a decision is being saved
+  var drafts = {};                             // row id -> text typed in an open editor
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, kids) {
@@ -151,17 +153,17 @@
     node.appendChild(cell('th', 'th', r.t));
     if (SERVER && editing === n) {
       var ta = el('textarea', { 'aria-label': 'English translation' });
-      ta.value = d && d.status === 'edited' ? d.edited : r.e;
+      ta.value = drafts[r.i] != null ? drafts[r.i] : d && d.status === 'edited' ? d.edited : r.e;
+      ta.addEventListener('input', function () { drafts[r.i] = ta.value; });
       var save = el('button', { type: 'button', class: 'save', text: 'Save (Ctrl+Enter)' });
       var cancel = el('button', { type: 'button', class: 'cancel', text: 'Cancel (Esc)' });
       save.addEventListener('click', function () { decide(n, 'edit', ta.value); });
-      cancel.addEventListener('click', function () { editing = null; render(); });
+      cancel.addEventListener('click', function () { editing = null; delete drafts[r.i]; refreshRow(n); });
       ta.addEventListener('keydown', function (ev) {
         if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); decide(n, 'edit', ta.value); }
-        else if (ev.key === 'Escape') { ev.preventDefault(); editing = null; render(); }
+        else if (ev.key === 'Escape') { ev.preventDefault(); editing = null; delete drafts[r.i]; refreshRow(n); }
       });
       node.appendChild(el('div', { class: 'cell en editor' }, [ta, el('div', {}, [save, ' ', cancel])]));
-      setTimeout(function () { ta.focus(); }, 0);
     } else if (d && d.status === 'edited') {
       node.appendChild(cell('en', 'en', d.edited, [el('span', { class: 'orig', title: 'machine translation', text: r.e })]));
     } else {
@@ -178,7 +180,8 @@
         var b = el('button', { type: 'button', class: a[0], text: a[1] });
         b.addEventListener('click', function () {
           state.sel = pos;
-          if (a[0] === 'edit') { editing = n; render(); } else decide(n, a[0]);
+          if (a[0] === 'edit') { var was = editing; editing = n; if (was != null && was !== n) refreshRow(was); refreshRow(n); markSelected(); }
+          else { decide(n, a[0]); markSelected(); }
         });
         acts.appendChild(b);
       });
@@ -213,6 +216,7 @@
     list.textContent = '';
     if (!filtered.length) list.appendChild(el('div', { class: 'nothing', text: 'No rows match these filters.' }));
     list.appendChild(frag);
+    if (editing != null) focusEditor();
     $('summary').textContent = filtered.length
       ? 'rows ' + (start + 1) + '–' + end + ' of ' + filtered.length + ' matching (' + ROWS.length + ' in total)'
       : '0 matching (' + ROWS.length + ' in total)';
@@ -226,6 +230,22 @@
     pager.appendChild(prev);
     pager.appendChild(el('span', { text: 'page ' + (state.page + 1) + ' of ' + pages }));
     pager.appendChild(next);
+  }
+
+  function refreshRow(n) {                     // re-render one row, leaving the others (and any open editor) alone
+    var nodes = document.querySelectorAll('#list article.row');
+    for (var j = 0; j < nodes.length; j++) {
+      if (nodes[j].getAttribute('data-id') === ROWS[n].i) {
+        nodes[j].parentNode.replaceChild(renderRow(n, +nodes[j].getAttribute('data-pos')), nodes[j]);
+        if (editing === n) focusEditor();
+        return;
+      }
+    }
+  }
+
+  function focusEditor() {
+    var ta = document.querySelector('#list .editor textarea');
+    if (ta && document.activeElement !== ta) { ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); }
   }
 
   function markSelected() {
@@ -265,10 +285,13 @@
     if (!SERVER) return;
     var r = ROWS[n];
     if (r.c) return;
+    if (pending[r.i]) return;                  // one request per row at a time (no self-conflict)
+    pending[r.i] = true;
     var d = decisions[r.i];
     var body = { action: action, version: d ? d.version : 0 };
     if (action === 'edit') body.text = text;
     notes[r.i] = { text: 'saving…', cls: '' };
+    refreshRow(n);
     fetch('/rows/' + encodeURIComponent(r.i), {
       method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': D.csrf },
@@ -277,20 +300,23 @@
       return res.json().catch(function () { return { error: res.status + ' ' + res.statusText }; })
         .then(function (data) { return { res: res, data: data }; });
     }).then(function (x) {
+      delete pending[r.i];
       if (x.res.ok) {
         decisions[r.i] = x.data.decision;
         notes[r.i] = { text: 'saved: ' + x.data.decision.status, cls: 'ok' };
-        editing = null; hay = null;
+        if (editing === n) editing = null;
+        delete drafts[r.i]; hay = null;
       } else {
         if (x.res.status === 409 && x.data.current) decisions[r.i] = x.data.current;
         if (x.res.status === 409 && !x.data.current) delete decisions[r.i];
         notes[r.i] = { text: x.data.error || ('error ' + x.res.status), cls: 'err' };
-        if (x.res.status === 409) { editing = null; hay = null; }
+        if (x.res.status === 409) { if (editing === n) editing = null; hay = null; }
       }
-      render();
+      refreshRow(n);
     }).catch(function (e) {
+      delete pending[r.i];
       notes[r.i] = { text: 'not saved: ' + e, cls: 'err' };
-      render();
+      refreshRow(n);
     });
   }
 
@@ -311,9 +337,9 @@
       case 'ArrowLeft': goPage(state.page - 1); break;
       case '/': $('q').focus(); $('q').select(); break;
       case '?': $('help').hidden = !$('help').hidden; break;
-      case 'a': if (SERVER && cur != null) decide(cur, 'accept'); else return; break;
-      case 'r': if (SERVER && cur != null) decide(cur, 'reject'); else return; break;
-      case 'e': if (SERVER && cur != null && !ROWS[cur].c) { editing = cur; render(); } else return; break;
+      case 'a': if (SERVER && cur != null) { decide(cur, 'accept'); move(1); } else return; break;
+      case 'r': if (SERVER && cur != null) { decide(cur, 'reject'); move(1); } else return; break;
+      case 'e': if (SERVER && cur != null && !ROWS[cur].c && editing !== cur) { var was = editing; editing = cur; if (was != null && was !== cur) refreshRow(was); refreshRow(cur); } else return; break;
       default: return;
     }
     ev.preventDefault();
