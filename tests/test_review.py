@@ -252,6 +252,8 @@ def test_accept_reject_edit_persist(client, outdir):
         assert fresh.get(f"/rows/{ROW2}").json()["decision"]["status"] == "accepted"
     store = DecisionStore(outdir / "review.sqlite")
     assert [h["status"] for h in store.history(ROW2)] == ["rejected", "accepted"]
+    seen = store.get(ROW1)                                  # what the reviewer saw is recorded
+    assert seen.th_seen.endswith("ในปี 2566") and seen.en_seen.endswith("in 2024.")
     assert _digest(outdir) == before                        # corpus files untouched
 
 
@@ -376,6 +378,8 @@ def test_export(outdir: Path, tmp_path: Path):
     store.decide(ROW2, "rejected", expected_version=0)
     store.decide("002_02c73740b218f54e:16:1", "accepted", expected_version=0)
     store.decide("gone:1:1", "accepted", expected_version=0)            # row no longer in the corpus
+    store.decide("002_02c73740b218f54e:2:1", "accepted", expected_version=0,
+                 th_seen="ข้อความเดิมก่อนรันใหม่", en_seen="an older machine translation")   # re-run since
     before = _digest(outdir)
     target = export(outdir)
     assert target == outdir / "reviewed"
@@ -390,13 +394,15 @@ def test_export(outdir: Path, tmp_path: Path):
     assert edited["en"] == "The sector's achievements in 2023 <&> praised."
     assert edited["en_original"].endswith("diplomatic sector in 2024.")
     assert by_id[ROW2]["status"] == "rejected" and by_id[ROW2]["edited"] is False
-    assert sum(r["status"] == "unreviewed" for r in ds) == len(by_id) - 3
+    assert sum(r["status"] == "unreviewed" for r in ds) == len(by_id) - 4
+    assert [r["id"] for r in ds if r["review_stale"]] == ["002_02c73740b218f54e:2:1"]
     caps = load_dataset(str(target), "captions", cache_dir=str(tmp_path / "hf"))["train"]
     assert len(caps) == len(sample_rows()[1])
 
     card = (target / "README.md").read_text(encoding="utf-8")
-    for line in ("| reviewed | 3 |", "| accepted | 1 |", "| rejected | 1 |", "| edited | 1 |",
-                 f"| unreviewed | {len(by_id) - 3} |", "1 decision(s) in review.sqlite"):
+    for line in ("| reviewed | 4 |", "| accepted | 2 |", "| rejected | 1 |", "| edited | 1 |",
+                 f"| unreviewed | {len(by_id) - 4} |", "1 decision(s) in review.sqlite",
+                 "1 decision(s) were made on a different Thai or English text"):
         assert line in card
 
     lines = (target / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
@@ -466,3 +472,21 @@ def test_report_and_export_from_the_real_writer(tmp_path: Path):
     target = export(out, to=tmp_path / "reviewed")
     rows = [json.loads(line) for line in (target / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in rows] == ["unreviewed"] * 3
+
+
+def test_report_needs_no_review_extra(outdir: Path, monkeypatch):
+    """build_report works without starlette/uvicorn; the server names the pip install."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from mt.review import build_report; "
+            f"build_report(Path({str(outdir)!r})); print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
+    from mt.errors import MissingExtraError
+    from mt.review import create_app
+
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'mt\[review\]'"):
+        create_app(outdir)

@@ -9,7 +9,7 @@
 
 Every sentences row keeps its fields and gains ``status`` (unreviewed / accepted /
 rejected / edited), ``edited`` (bool), ``en_original`` (the machine English),
-``review_flags`` and ``reviewed_at``; ``en`` is the reviewer's text where edited.
+``review_flags``, ``reviewed_at`` and ``review_stale``; ``en`` is the reviewer's text where edited.
 The OUTPUT_DIR files (and review.sqlite) are only read.
 """
 from __future__ import annotations
@@ -59,6 +59,7 @@ def reviewed_rows(corpus: Corpus, decisions: dict[str, Decision]) -> list[dict[s
                 new[key] = value
         new["review_flags"] = row_flags(row)
         new["reviewed_at"] = decision.at if decision else None
+        new["review_stale"] = bool(decision and decision.stale(row))
         ordered = {k: new[k] for k in FIRST_COLUMNS if k in new}
         ordered.update((k, v) for k, v in new.items() if k not in ordered)
         out.append(ordered)
@@ -176,6 +177,10 @@ def _card(corpus: Corpus, counts: Counter, n_rows: int, n_captions: int, n_tmx: 
         f"| edited | {counts['edited']} |",
         f"| unreviewed | {counts['unreviewed']} |", "",
     ]
+    if counts["stale"]:
+        lines += [f"{counts['stale']} decision(s) were made on a different Thai or English text than the "
+                  "corpus now holds (the pipeline was re-run after the review); those rows have "
+                  "`review_stale` = true and deserve another look.", ""]
     if orphans:
         lines += [f"{orphans} decision(s) in review.sqlite name rows that are no longer in the corpus "
                   "and were not applied.", ""]
@@ -193,7 +198,8 @@ def _card(corpus: Corpus, counts: Counter, n_rows: int, n_captions: int, n_tmx: 
         "and `en_original` the machine translation.",
         "* `review_flags`: automatic checks (untranslated, copied, thai_in_en, degenerate, artefact, "
         "number_mismatch, latin_missing, length_ratio, low_align, upstream_flag).",
-        "* `reviewed_at`: time of the last decision (UTC).", "",
+        "* `reviewed_at`: time of the last decision (UTC).",
+        "* `review_stale`: the decision was made on a different Thai or English text (pipeline re-run since).", "",
         "## Usage", "",
         "```python", "from datasets import load_dataset",
         "ds = load_dataset(\"path/to/this/directory\")[\"train\"]",
@@ -222,6 +228,7 @@ def export(output_dir: Path, to: Path | None = None) -> Path:
     if orphans:
         log.warning("%d review decision(s) name rows not in %s; not applied", orphans, output_dir)
     counts = Counter(r["status"] for r in rows)
+    counts["stale"] = sum(r["review_stale"] for r in rows)
     created = datetime.now(timezone.utc)
     try:
         target.mkdir(parents=True, exist_ok=True)

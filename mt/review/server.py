@@ -187,6 +187,7 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
             text = text.strip()
         try:
             decision = store.decide(row_id, ACTIONS[action], expected_version=version, edited=text,
+                                    th_seen=row.get("th") if isinstance(row.get("th"), str) else None,
                                     en_seen=row.get("en") if isinstance(row.get("en"), str) else None,
                                     client=request.client.host if request.client else None)
         except Conflict as exc:

@@ -4,7 +4,7 @@ Two tables:
 
 ``decisions``  one row per corpus row id: status (accepted / rejected / edited), edited
                text, version (1, 2, ... bumped on every change), updated_at, and the
-               machine English the reviewer saw (``en_seen``).
+               Thai / machine English the reviewer saw (``th_seen``, ``en_seen``).
 ``history``    append-only log of every change (never updated or deleted).
 
 Every change runs in one ``BEGIN IMMEDIATE`` transaction with an optimistic version
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     edited     TEXT,
     version    INTEGER NOT NULL,
     updated_at TEXT NOT NULL,
+    th_seen    TEXT,
     en_seen    TEXT
 );
 CREATE TABLE IF NOT EXISTS history (
@@ -61,11 +62,19 @@ class Decision:
     edited: str | None
     version: int
     at: str
+    th_seen: str | None = None   # the Thai and machine English the reviewer saw
+    en_seen: str | None = None
 
     def public(self) -> dict:
         data = asdict(self)
-        data.pop("row_id")
+        for key in ("row_id", "th_seen", "en_seen"):
+            data.pop(key)
         return data
+
+    def stale(self, row: dict) -> bool:
+        """True when the corpus row changed (re-run) since the reviewer decided."""
+        return ((self.th_seen is not None and self.th_seen != row.get("th"))
+                or (self.en_seen is not None and self.en_seen != row.get("en")))
 
 
 class Conflict(Exception):
@@ -122,7 +131,8 @@ class DecisionStore:
     def _decision(row: sqlite3.Row | None) -> Decision | None:
         if row is None:
             return None
-        return Decision(row["row_id"], row["status"], row["edited"], row["version"], row["updated_at"])
+        return Decision(row["row_id"], row["status"], row["edited"], row["version"], row["updated_at"],
+                        row["th_seen"], row["en_seen"])
 
     def get(self, row_id: str) -> Decision | None:
         with closing(self._connect()) as conn:
@@ -144,7 +154,7 @@ class DecisionStore:
             return [dict(r) for r in rows]
 
     def decide(self, row_id: str, status: str, *, expected_version: int, edited: str | None = None,
-               en_seen: str | None = None, client: str | None = None) -> Decision:
+               th_seen: str | None = None, en_seen: str | None = None, client: str | None = None) -> Decision:
         """Set the decision of one row if its version is still ``expected_version``
         (0 = no decision yet); raise :class:`Conflict` otherwise. One transaction."""
         if status not in STATUSES:
@@ -163,11 +173,11 @@ class DecisionStore:
                     raise Conflict(row_id, current, expected_version)
                 new_version = version + 1
                 conn.execute(
-                    "INSERT INTO decisions(row_id, status, edited, version, updated_at, en_seen) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(row_id) DO UPDATE SET status = excluded.status, "
+                    "INSERT INTO decisions(row_id, status, edited, version, updated_at, th_seen, en_seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(row_id) DO UPDATE SET status = excluded.status, "
                     "edited = excluded.edited, version = excluded.version, updated_at = excluded.updated_at, "
-                    "en_seen = excluded.en_seen",
-                    (row_id, status, edited, new_version, at, en_seen))
+                    "th_seen = excluded.th_seen, en_seen = excluded.en_seen",
+                    (row_id, status, edited, new_version, at, th_seen, en_seen))
                 conn.execute(
                     "INSERT INTO history(row_id, status, edited, version, at, client) VALUES (?, ?, ?, ?, ?, ?)",
                     (row_id, status, edited, new_version, at, client))
@@ -178,4 +188,4 @@ class DecisionStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return Decision(row_id, status, edited, new_version, at)
+        return Decision(row_id, status, edited, new_version, at, th_seen, en_seen)
