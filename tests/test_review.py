@@ -490,3 +490,15 @@ def test_report_needs_no_review_extra(outdir: Path, monkeypatch):
     monkeypatch.setitem(sys.modules, "starlette", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'mt\[review\]'"):
         create_app(outdir)
+
+
+def test_damaged_review_database(outdir: Path):
+    from mt.review import create_app
+
+    (outdir / "review.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OutputError, match="cannot initialise the review database"):
+        create_app(outdir)
+    with pytest.raises(InputError, match="cannot read the review database"):
+        export(outdir)
+    with pytest.raises(InputError, match="cannot read the review database"):
+        build_report(outdir)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import InputError, OutputError
 
 DB_FILE = "review.sqlite"
 STATUSES = ("accepted", "rejected", "edited")
@@ -142,8 +142,12 @@ class DecisionStore:
     def all(self) -> dict[str, Decision]:
         if not self.path.exists():
             return {}
-        with closing(self._connect()) as conn:
-            return {r["row_id"]: self._decision(r) for r in conn.execute("SELECT * FROM decisions")}
+        try:
+            with closing(self._connect()) as conn:
+                return {r["row_id"]: self._decision(r) for r in conn.execute("SELECT * FROM decisions")}
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot read the review database: {exc}", where=str(self.path),
+                             fix="move the damaged review.sqlite away (its decisions are lost) and review again") from exc
 
     def history(self, row_id: str | None = None) -> list[dict]:
         with closing(self._connect()) as conn:
