@@ -120,3 +120,16 @@ def test_unknown_format_lists_valid_names(tmp_path):
     with pytest.raises(ConfigError, match="unknown output format 'xlsx'.*jsonl, moses, parquet, tmx"):
         CorpusWriter(tmp_path / "o", ["xlsx"], SIG)
     assert not list(tmp_path.iterdir())  # nothing created for a config error
+
+
+def test_two_corpora_with_the_same_folder_name_load_their_own_rows(tmp_path):
+    """datasets caches local folders by card config: the fingerprinted file names keep corpora apart."""
+    from datasets import load_dataset
+
+    one, two = tmp_path / "a" / "out", tmp_path / "b" / "out"
+    write(one, [make_doc("a")])
+    write(two, [make_doc("a"), make_doc("b")])
+    assert load_dataset(str(one), split="train").num_rows == 3
+    assert load_dataset(str(two), split="train").num_rows == 6
+    write(one, [make_doc("a"), make_doc("b"), make_doc("c")])  # re-run into the same folder
+    assert load_dataset(str(one), split="train").num_rows == 9

@@ -113,6 +113,9 @@ class CorpusWriter:
         self._set_aside.close()
         self._problems.close()
         manifest = {**manifest, "counts": self.counts.as_dict(), "signature": self.signature}
+        fingerprints = [f.fingerprint for f in self._formats if getattr(f, "fingerprint", None)]
+        if fingerprints:
+            manifest["fingerprint"] = fingerprints[0]
         self.manifest = manifest
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (self.tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")

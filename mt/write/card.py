@@ -7,6 +7,8 @@ from typing import Any
 
 def dataset_card(manifest: dict[str, Any]) -> str:
     sig = manifest.get("signature", {})
+    fp = manifest.get("fingerprint")
+    pattern = f"{{config}}-{fp}-*.parquet" if fp else "{config}-*.parquet"
     counts = manifest.get("counts", {})
     real = sig.get("is_real", True)
     warning = "" if real else (
@@ -24,11 +26,11 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         "  default: true",
         "  data_files:",
         "  - split: train",
-        "    path: data/sentences-*.parquet",
+        "    path: data/" + pattern.format(config="sentences"),
         "- config_name: captions",
         "  data_files:",
         "  - split: train",
-        "    path: data/captions-*.parquet",
+        "    path: data/" + pattern.format(config="captions"),
         "---",
         "",
         "# mt corpus",

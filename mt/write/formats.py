@@ -6,7 +6,9 @@ not grow with the corpus.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
@@ -128,7 +130,13 @@ class TmxWriter(FormatWriter):
 
 
 class ParquetWriter(FormatWriter):
-    """``data/sentences-NNNNN.parquet`` and ``data/captions-NNNNN.parquet`` shards (one schema each)."""
+    """``data/sentences-<fingerprint>-NNNNN.parquet`` and ``data/captions-<fingerprint>-NNNNN.parquet`` shards.
+
+    The fingerprint is a hash of the rows. It is part of the file names (and so of the card's
+    ``data_files`` patterns) because ``datasets`` keys its cache of a local folder on the card's
+    configs, not on the files' content: without it, two corpora with the same card would load
+    each other's cached rows.
+    """
 
     name = "parquet"
 
@@ -157,6 +165,8 @@ class ParquetWriter(FormatWriter):
         self._shard = {"sentences": 0, "captions": 0}
         self._writer: dict[str, Any] = {"sentences": None, "captions": None}
         self._in_shard = {"sentences": 0, "captions": 0}
+        self._hash = hashlib.sha256()
+        self.fingerprint: str | None = None
 
     def _flush(self, config: str) -> None:
         import pyarrow.parquet as pq
@@ -177,6 +187,8 @@ class ParquetWriter(FormatWriter):
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
         for config, rows in (("sentences", sentences), ("captions", captions)):
+            for row in rows:
+                self._hash.update(_dumps(row).encode("utf-8"))
             self._buf[config].extend(rows)
             if len(self._buf[config]) >= 2048:
                 self._flush(config)
@@ -188,6 +200,10 @@ class ParquetWriter(FormatWriter):
             if self._writer[config] is not None:
                 self._writer[config].close()
                 self._writer[config] = None
+        self.fingerprint = self._hash.hexdigest()[:16]
+        for path in sorted((self.out_dir / "data").glob("*.parquet")):
+            config, shard = path.stem.split("-")
+            os.replace(path, path.with_name(f"{config}-{self.fingerprint}-{shard}.parquet"))
 
 
 for _cls in (ParquetWriter, JsonlWriter, TmxWriter, MosesWriter):
