@@ -90,6 +90,14 @@ def build_review(out_dir: Path) -> None:
         log.error("review report not written: %s", exc)
 
 
+def engine_stats(translator: Any) -> dict[str, Any]:
+    """A copy of a translator's counters (``stats`` may be a dict attribute or a method returning one)."""
+    stats = getattr(translator, "stats", None)
+    if callable(stats):
+        stats = stats()
+    return dict(stats) if isinstance(stats, dict) else {}
+
+
 def open_writer(config: RunConfig, signature: dict[str, Any]) -> Any:
     """The corpus sink of a run (every executor streams finished documents into one ``CorpusWriter``)."""
     from .write import CorpusWriter

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..config import RunConfig
-from ..pipeline import RunResult, build_stages, finish_run, open_writer, run_signature
+from ..pipeline import RunResult, build_stages, engine_stats, finish_run, open_writer, run_signature
 from ..read import find_inputs, read_doc
 from ..records import Doc
 
@@ -69,7 +69,7 @@ class LocalExecutor:
             timings["write"] = t_write
             timings["total"] = time.perf_counter() - t_start
             return finish_run(config, writer, started=started, executor={"kind": self.name}, timings=timings,
-                              engine_stats=getattr(stages[2].translator, "stats", lambda: {})())
+                              engine_stats=engine_stats(stages[2].translator))
         except BaseException:
             writer.abort()
             raise
