@@ -46,6 +46,12 @@ def outdir(tmp_path: Path) -> Path:
     return write_sample_output(tmp_path / "out")
 
 
+def expect(locator):
+    from playwright.sync_api import expect as _expect
+
+    return _expect(locator)
+
+
 def _row(page, row_id: str):
     return page.locator(f"article.row[data-id='{row_id}']")
 
@@ -87,6 +93,12 @@ def test_static_report(browser, outdir: Path):
     assert page.locator("#list article.row.sel").get_attribute("data-pos") == "0"
 
     page.fill("#q", "")
+    expect(rows).to_have_count(16)                                         # search cleared (debounced)
+    page.select_option("#sort", "doc")                                     # document order, grouped
+    heads = page.locator("#list .dochead")
+    assert heads.count() == 2 and heads.first.inner_text().startswith("กระทรวงการต่างประเทศเชื่อมโยง")
+    assert [r.get_attribute("data-id") for r in rows.all()[:3]] == [
+        "000_396c13a82e5e0acf:3:1", "000_396c13a82e5e0acf:7:1", "000_396c13a82e5e0acf:9:1"]
     page.select_option("#doc", index=2)                                    # second document only
     page.wait_for_timeout(200)
     assert {r.get_attribute("data-id").split(":")[0] for r in rows.all()} == {"002_02c73740b218f54e"}
