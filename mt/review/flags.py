@@ -116,6 +116,8 @@ def _text(value: Any) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (Vietnamese names: "Trần" -> "tran", "Đ" -> "d")."""
+    if text.isascii():
+        return text.lower()
     text = text.replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
@@ -147,7 +149,9 @@ _TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:])")
 def _number_tokens(text: str) -> list[tuple[str, bool]]:
     """(canonical number, hard) pairs. A number glued to a preceding letter ("COP28",
     "km2", "G7") is soft: it may satisfy a match but is never reported as missing."""
-    text = _TIME.sub(r"\1.\2", text.translate(_THAI_DIGITS))   # 9:30 -> 9.30, as Thai writes 09.30 น.
+    text = text.translate(_THAI_DIGITS)
+    if ":" in text:
+        text = _TIME.sub(r"\1.\2", text)      # 9:30 -> 9.30, as Thai writes 09.30 น.
     out = []
     for m in _NUMBER.finditer(text):
         before = text[m.start() - 1] if m.start() else ""
@@ -205,12 +209,13 @@ def number_mismatch(th: str, en: str) -> tuple[list[str], list[str]]:
 
 def latin_missing(th: str, en: str) -> list[str]:
     """Latin-script tokens (names, acronyms) of the Thai that the English does not contain."""
+    tokens = [t for t in dict.fromkeys(_LATIN_TOKEN.findall(th)) if len(t) >= 2]
+    if not tokens:
+        return []
     en_folded = fold(en)
     en_words = set(re.findall(r"[a-z0-9]+", en_folded))
     missing = []
-    for tok in dict.fromkeys(_LATIN_TOKEN.findall(th)):
-        if len(tok) < 2:
-            continue
+    for tok in tokens:
         f = fold(tok)
         if f in en_words or f in en_folded:
             continue
