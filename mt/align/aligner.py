@@ -170,7 +170,9 @@ class Aligner:
                     s["embedding"] = _logistic(cos, centre, scale)
                     if sims is not None and len(th_keys) > 1:
                         others = [float(x) for i, x in zip(th_keys, sims) if i != c.th_index]
-                        s["rank"] = _logistic(cos - max(others), 0.0, scale / 2)
+                        # being the best match on the page counts only if the match itself is plausible
+                        plausible = min(1.0, s["embedding"] / 0.5)
+                        s["rank"] = _logistic(cos - max(others), 0.0, scale) * plausible
                 else:
                     s["embedding"] = None
                 s["names"] = self.names.score(vi_text, th_text)
@@ -191,7 +193,11 @@ class Aligner:
                 continue
             num += w * x
             den += w
-        return num / den if den else 0.0
+        score = num / den if den else 0.0
+        length = s.get("length")
+        if length is not None and length < 0.2 and self.cfg.weights.get("length", 0) > 0:
+            score *= 0.5 + 2.5 * length      # a Thai line 2-3 times longer/shorter is not a translation
+        return score
 
     @staticmethod
     def _unit_english(doc: Doc) -> dict[int, str]:

@@ -21,7 +21,7 @@ class AlignConfig(Section):
         "names": 1.0,
         "numbers": 1.0,
         "credit": 1.0,
-        "length": 0.5,
+        "length": 1.0,
         "layout": 1.0,
         "mt": 3.0,
     }

@@ -176,8 +176,10 @@ class PageParser:
                     break
                 seen += 1
             nxt = next_nonblank(first)
+            meta_next = nxt is not None and lines[nxt].kind == "metadata"
             short = len(lines[first].text) <= _MAX_TITLE and not re.search(r"[.;:]\s*$", lines[first].text)
-            if short and (top_chrome or meta_soon or (nxt is not None and lines[nxt].kind == "metadata")):
+            # "Thai line, then the publication/date line" is the title whatever its length
+            if meta_next or (short and (top_chrome or meta_soon)):
                 title_i = first
         if title_i is not None:
             lines[title_i].kind = "title"
