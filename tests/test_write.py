@@ -133,3 +133,16 @@ def test_two_corpora_with_the_same_folder_name_load_their_own_rows(tmp_path):
     assert load_dataset(str(two), split="train").num_rows == 6
     write(one, [make_doc("a"), make_doc("b"), make_doc("c")])  # re-run into the same folder
     assert load_dataset(str(one), split="train").num_rows == 9
+
+
+def test_rerun_keeps_review_decisions(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "out"
+    write(out, [make_doc("a")])
+    with sqlite3.connect(out / "review.sqlite") as db:
+        db.execute("create table t (x)")
+        db.execute("insert into t values (42)")
+    write(out, [make_doc("a")])
+    with sqlite3.connect(out / "review.sqlite") as db:
+        assert db.execute("select x from t").fetchall() == [(42,)]

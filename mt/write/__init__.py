@@ -119,6 +119,10 @@ class CorpusWriter:
         self.manifest = manifest
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (self.tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
+        if self.out_dir.is_dir():  # a re-run keeps the reviewers' decisions on the previous corpus
+            from ..review.store import preserve_decisions
+
+            preserve_decisions(self.out_dir, self.tmp)
         if after_files is not None:
             after_files(self.tmp)  # e.g. the review report, built from the finished files
         self._swap()
