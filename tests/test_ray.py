@@ -1,0 +1,147 @@
+"""The Ray executor writes the same corpus as the local one, survives a killed worker, and re-runs from cache.
+
+One local Ray session (2 CPUs) for the whole module. Each comparison runs the same inputs through the local
+executor and the Ray executor with separate, fresh translation caches, so the Ray actors really translate.
+A worker is killed by the KILL_ONCE_ENV hook: the first translate actor that finds the armed marker file
+deletes it and SIGKILLs itself after translating its batch, before returning it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from mt.config import load_config
+from mt.errors import ConfigError, ModelError
+from mt.pipeline import run_pipeline
+
+ray = pytest.importorskip("ray")
+
+from mt.executors.ray import KILL_ONCE_ENV, RayExecutor  # noqa: E402
+
+pytestmark = pytest.mark.ray
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+# seed pages without Vietnamese lines: nothing to embed in the align stage, so a run on them is quick
+CHEAP = ("001_51c23821779e26be.txt", "004_bd0da630c3f2089a.txt")
+
+
+@pytest.fixture(scope="module")
+def kill_marker(tmp_path_factory):
+    """A local Ray with 2 CPUs; its workers see KILL_ONCE_ENV -> a file a test creates to arm the kill."""
+    marker = tmp_path_factory.mktemp("kill") / "kill-one-translate-actor"
+    env = {KILL_ONCE_ENV: str(marker), "PYTHAINLP_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", runtime_env={"env_vars": env})
+    yield marker
+    ray.shutdown()
+
+
+def config(tmp: Path, inputs: Path, name: str, cache: str, **over):
+    overrides = {
+        "input.paths": [str(inputs)],
+        "output.dir": str(tmp / name),
+        "translate.cache": str(tmp / cache),
+        "quiet": True,
+        "review.build": False,
+        "translate.retry_degenerate": False,   # same config for both executors; halves the tiny model's work
+        **over,
+    }
+    return load_config(ROOT / "configs" / "smoke.toml", overrides)
+
+
+def rows(out: Path, name: str, key=lambda r: r["id"]) -> list[dict]:
+    return sorted((json.loads(x) for x in (out / name).read_text(encoding="utf-8").splitlines()), key=key)
+
+
+def aside(out: Path) -> list[str]:
+    return sorted((out / "set_aside.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+def assert_same_corpus(local, other) -> None:
+    a, b = local.output_dir, other.output_dir
+    assert rows(a, "corpus.jsonl") == rows(b, "corpus.jsonl")
+    assert rows(a, "captions.jsonl") == rows(b, "captions.jsonl")
+    assert aside(a) == aside(b)
+    assert local.counts == other.counts
+    assert local.exit_code == other.exit_code
+    for moses in ("corpus.th", "corpus.en"):   # Moses files are in document order: identical, line for line
+        assert (a / moses).read_text(encoding="utf-8") == (b / moses).read_text(encoding="utf-8")
+    assert sorted(p.name for p in (b / "data").glob("*.parquet")) == sorted(p.name for p in (a / "data").glob("*.parquet"))
+    m = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    assert m["executor"]["kind"] == "ray" and m["signature"] == json.loads((a / "manifest.json").read_text())["signature"]
+    assert (b / "README.md").exists() and (b / "corpus.tmx").exists()
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    """The seeds 20 times over, under distinct file names (100 pages)."""
+    d = tmp_path_factory.mktemp("x20")
+    for k in range(20):
+        for f in sorted(SEEDS.iterdir()):
+            if f.is_file():
+                shutil.copy(f, d / f"c{k:02d}_{f.name}")
+    return d
+
+
+def test_seeds_killed_worker_same_corpus_then_rerun_from_cache(kill_marker, tmp_path):
+    local = run_pipeline(config(tmp_path, SEEDS, "local", "local.sqlite"))
+    kill_marker.write_text("armed")
+    cfg = config(tmp_path, SEEDS, "ray", "ray.sqlite", **{"executor.kind": "ray", "executor.ray_batch_size": 2})
+    on_ray = run_pipeline(cfg)
+    assert not kill_marker.exists(), "no translate actor claimed the kill marker"
+    assert on_ray.counts["docs"] == 5 and on_ray.counts["rows_sentences"] > 50
+    assert on_ray.manifest["engine_stats"]["translated"] > 0          # the actors translated, not a cache
+    assert_same_corpus(local, on_ray)                                 # nothing lost, nothing twice
+
+    again = run_pipeline(cfg)              # a finished run, re-run on Ray: everything comes from the shared cache
+    stats = again.manifest["engine_stats"]
+    assert stats["translated"] == 0 and stats["engine_calls"] == 0
+    assert stats["cached"] > 0 and stats["sources"] == on_ray.manifest["engine_stats"]["sources"]
+    assert_same_corpus(local, again)
+
+
+def test_worker_death_without_retries_fails_clearly_and_rerun_completes(kill_marker, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in CHEAP:
+        shutil.copy(SEEDS / name, pages / name)
+    cfg = config(tmp_path, pages, "ray", "ray.sqlite",
+                 **{"executor.kind": "ray", "executor.ray_max_retries": 0, "executor.ray_batch_size": 1})
+    kill_marker.write_text("armed")
+    with pytest.raises(ModelError, match=r"the Ray run failed.*fix: .*re-run"):
+        run_pipeline(cfg)
+    assert not kill_marker.exists()
+    assert not (tmp_path / "ray").exists()                           # no half-written corpus
+    done = run_pipeline(cfg)
+    assert done.counts["docs"] == len(CHEAP)
+    assert_same_corpus(run_pipeline(config(tmp_path, pages, "local", "local.sqlite")), done)
+
+
+@pytest.mark.slow
+def test_twenty_copies_killed_worker_same_corpus(kill_marker, copies, tmp_path):
+    local = run_pipeline(config(tmp_path, copies, "local", "local.sqlite"))
+    assert local.counts["docs"] == 100
+    kill_marker.write_text("armed")
+    on_ray = run_pipeline(config(tmp_path, copies, "ray", "ray.sqlite",
+                                 **{"executor.kind": "ray", "executor.ray_batch_size": 8}))
+    assert not kill_marker.exists()
+    assert_same_corpus(local, on_ray)
+    ids = [r["id"] for r in rows(on_ray.output_dir, "corpus.jsonl")]
+    assert len(ids) == len(set(ids)) == local.counts["rows_sentences"]
+
+
+def test_actor_plan_that_cannot_fit_is_a_config_error(kill_marker, tmp_path):
+    cfg = config(tmp_path, SEEDS, "ray", "ray.sqlite", **{"executor.kind": "ray", "executor.ray_actors": 4})
+    with pytest.raises(ConfigError, match=r"need 5 CPUs .* cluster has 2 -- fix: lower executor.ray_actors"):
+        run_pipeline(cfg)
+    assert not (tmp_path / "ray").exists()
+
+
+def test_missing_ray_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ConfigError, match=r"the Ray executor needs the optional package 'ray'.*pip install 'mt\[ray\]'"):
+        RayExecutor(config(tmp_path, SEEDS, "ray", "c.sqlite"))
