@@ -119,7 +119,9 @@ _INLINE_BREAK = {"br"}
 
 
 def blocks_html(lines: list[str]) -> list[Block]:
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+    skip_strings = (Comment, Declaration, Doctype, ProcessingInstruction)
 
     source = "\n".join(lines)
     soup = BeautifulSoup(source, "html.parser")
@@ -136,7 +138,7 @@ def blocks_html(lines: list[str]) -> list[Block]:
     def inline_text(tag: Tag) -> str:
         parts = []
         for d in tag.descendants:
-            if isinstance(d, Comment):
+            if isinstance(d, skip_strings):
                 continue
             if isinstance(d, NavigableString):
                 if any(p.name in _SKIP_TAGS for p in d.parents if isinstance(p, Tag)):
@@ -162,7 +164,7 @@ def blocks_html(lines: list[str]) -> list[Block]:
 
         cur_line = line_of(tag, inherited_line)
         for child in tag.children:
-            if isinstance(child, Comment):
+            if isinstance(child, skip_strings):
                 continue
             if isinstance(child, NavigableString):
                 s = str(child)

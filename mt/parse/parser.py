@@ -46,7 +46,9 @@ class PageParser:
             ln = Line(line=b.line, text=b.text)
             if b.markup:
                 ln.info["markup"] = sorted(b.markup)
-            if b.raw != b.text:
+            if doc.format == "html":
+                ln.info["html"] = b.raw[:500]
+            elif b.raw != b.text:
                 ln.info["raw"] = b.raw
             if all_bad or b.line in bad:
                 ln.kind = "invalid"
@@ -80,10 +82,9 @@ class PageParser:
                 ln.kind = "image" if b.markup & {"img_empty"} else ("chrome" if "syntax" in b.markup else "blank")
                 continue
             ln.lang = self.langid.detect(text)
-            if b.markup & {"img", "img_empty"} and P.IMAGE_FILE.match(text):
-                ln.kind = "image"
-            elif P.IMAGE_FILE.match(text) and " " not in text.strip():
-                ln.kind = "image"
+            if P.IMAGE_FILE.match(text) and " " not in text.strip():
+                ln.kind = "image"       # a bare image file name (or an alt-text that is one)
+                ln.lang = None
             elif P.is_ad(text):
                 ln.kind = "artefact"
                 ln.info["artefact"] = "ad placeholder"

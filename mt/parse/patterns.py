@@ -75,7 +75,7 @@ CREDIT_DASH = re.compile(r"(?P<pre>\s*[-–—|]\s*|\s+)(?P<label>" + _TH_PHOTO_
                          + r")\s*[:：]\s*(?P<who>[^:：()\n]{1,60}?)\s*[.]?\s*$", re.IGNORECASE)
 CREDIT_ONLY = re.compile(r"^\s*[(\[]?\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
                          + r")\s*[:：]\s*(?P<who>[^()\[\]\n]{1,80}?)\s*[)\]]?\s*[.]?\s*$", re.IGNORECASE)
-_URLISH = re.compile(r"^(?:h(?:t(?:t(?:p(?:s)?)?)?)?(?::/{0,2})?|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
+_URLISH = re.compile(r"^(?:https?:|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
 
 
 def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
@@ -97,8 +97,11 @@ def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
     return None
 
 
+_VI_THEO = re.compile(r"^\s*[(\[]?\s*(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
+
+
 def credit_only(text: str) -> tuple[str, str] | None:
-    m = CREDIT_ONLY.match(text)
+    m = CREDIT_ONLY.match(text) or _VI_THEO.match(text)
     if not m:
         return None
     who = m.group("who").strip()
