@@ -28,6 +28,7 @@ from .signals import NameMatcher, chrf_score, credit_score, length_score, number
 log = logging.getLogger(__name__)
 
 ALIGNER_VERSION = "mt.align/1"
+_MAX_EMBED_CHARS = 600
 THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
 
 
@@ -94,10 +95,11 @@ class Aligner:
 
     # ------------------------------------------------------------------ embeddings
     def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """One batch per page; texts longer than the model's window are cut (the model would cut them too)."""
         uniq = sorted({t for t in texts if t and t.strip()})
         if not uniq:
             return {}
-        vecs = self.embedder.encode(uniq)
+        vecs = self.embedder.encode([t[:_MAX_EMBED_CHARS] for t in uniq])
         return dict(zip(uniq, vecs))
 
     def _calibration(self) -> tuple[float, float]:
@@ -117,46 +119,25 @@ class Aligner:
         if not to_align:
             return {}
         vi_parts = {k: _vi_parts(doc.vi_lines[k]) for k in to_align}
-        texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in thai]
+        repeated = Counter(doc.vi_lines[k].vi for k in to_align)
+        cand_lists = {k: self._candidates(doc, idx_of[doc.vi_lines[k].line], thai, title_i, repeated)
+                      for k in to_align}
+        # Thai lines embedded: the candidates, plus the short Thai lines of the page (title, captions,
+        # headings) that compete with them for the "rank" signal; long body paragraphs only when candidates
+        pool = sorted({c.th_index for cs in cand_lists.values() for c in cs}
+                      | {i for i in thai if lines[i].kind in ("title", "caption_th", "heading")})
+        texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in pool]
         emb = self._embed(texts)
         centre, scale = self._calibration()
-        th_vecs = np.stack([emb[_content(lines[i])] for i in thai if _content(lines[i]) in emb]) if thai else None
-        th_keys = [i for i in thai if _content(lines[i]) in emb]
-        repeated = Counter(doc.vi_lines[k].vi for k in to_align)
+        th_keys = [i for i in pool if _content(lines[i]) in emb]
+        th_vecs = np.stack([emb[_content(lines[i])] for i in th_keys]) if th_keys else None
         unit_en = self._unit_english(doc)
 
         out: dict[int, list[Candidate]] = {}
         for k in to_align:
             v = doc.vi_lines[k]
             vi_text, vi_credit = vi_parts[k]
-            pos = idx_of[v.line]
-            cands: list[Candidate] = []
-            # caption candidates: the next Thai content lines (skipping blanks, images, chrome)
-            seen = 0
-            for j in range(pos + 1, len(lines)):
-                ln = lines[j]
-                if ln.kind in ("blank", "image", "artefact"):
-                    continue
-                if ln.kind == "caption_vi" or ln.kind == "title":
-                    break
-                if j in thai:
-                    cands.append(Candidate(j, "translation", {"layout": 1.0 if seen == 0 else 0.5}))
-                    seen += 1
-                    if seen >= self.cfg.window:
-                        break
-                elif ln.kind not in ("credit",):
-                    break
-            # the Thai line just before (some layouts put the caption above the photo)
-            for j in range(pos - 1, -1, -1):
-                ln = lines[j]
-                if ln.kind in ("blank", "image", "artefact"):
-                    continue
-                if j in thai and ln.kind in ("caption_th",):
-                    cands.append(Candidate(j, "translation", {"layout": 0.3}))
-                break
-            if title_i is not None:
-                layout = 1.0 if repeated[v.vi] >= 2 else None
-                cands.append(Candidate(title_i, "title", {"layout": layout}))
+            cands = cand_lists[k]
             vv = emb.get(vi_text)
             sims = (th_vecs @ vv) if (vv is not None and th_vecs is not None and len(th_keys)) else None
             for c in cands:
@@ -184,6 +165,41 @@ class Aligner:
                 c.score = self.combine(s)
             out[k] = cands
         return out
+
+    def _candidates(self, doc: Doc, pos: int, thai: list[int], title_i: int | None,
+                    repeated: Counter) -> list[Candidate]:
+        """Caption candidates (the next Thai content lines, the Thai caption just above) and the title."""
+        lines = doc.lines
+        thai_set = set(thai)
+        cands: list[Candidate] = []
+        seen = 0
+        for j in range(pos + 1, len(lines)):
+            ln = lines[j]
+            if ln.kind in ("blank", "image", "artefact"):
+                continue
+            if ln.kind in ("caption_vi", "title"):
+                break
+            if j in thai_set:
+                if seen > 0 and ln.kind != "caption_th":
+                    break           # a second candidate only when it is a caption too
+                cands.append(Candidate(j, "translation", {"layout": 1.0 if seen == 0 else 0.5}))
+                seen += 1
+                if seen >= self.cfg.window:
+                    break
+            elif ln.kind != "credit":
+                break
+        # some layouts put the Thai caption above the photo
+        for j in range(pos - 1, -1, -1):
+            ln = lines[j]
+            if ln.kind in ("blank", "image", "artefact"):
+                continue
+            if j in thai_set and ln.kind == "caption_th":
+                cands.append(Candidate(j, "translation", {"layout": 0.3}))
+            break
+        if title_i is not None:
+            v = next(x for x in doc.vi_lines if x.line == lines[pos].line)
+            cands.append(Candidate(title_i, "title", {"layout": 1.0 if repeated[v.vi] >= 2 else None}))
+        return cands
 
     def combine(self, s: dict[str, float | None]) -> float:
         num = den = 0.0
