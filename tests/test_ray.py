@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mt.config import load_config
-from mt.errors import ConfigError, ModelError
+from mt.errors import ConfigError, ModelError, OutputError
 from mt.pipeline import run_pipeline
 
 ray = pytest.importorskip("ray")
@@ -119,6 +119,19 @@ def test_worker_death_without_retries_fails_clearly_and_rerun_completes(kill_mar
     done = run_pipeline(cfg)
     assert done.counts["docs"] == len(CHEAP)
     assert_same_corpus(run_pipeline(config(tmp_path, pages, "local", "local.sqlite")), done)
+
+
+def test_pipeline_error_in_a_worker_reaches_the_caller_as_itself(kill_marker, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SEEDS / CHEAP[0], pages / CHEAP[0])
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    cfg = config(tmp_path, pages, "ray", "unused.sqlite",
+                 **{"executor.kind": "ray", "translate.cache": str(blocker / "cache.sqlite")})
+    with pytest.raises(OutputError, match=r"cannot open the translation cache.* -- fix: set translate.cache"):
+        run_pipeline(cfg)
+    assert not (tmp_path / "ray").exists()
 
 
 @pytest.mark.slow

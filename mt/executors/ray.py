@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import pickle
+import re
 import signal
 import sys
 import time
@@ -164,8 +165,18 @@ def _maybe_die() -> None:
 
 
 # -- errors ------------------------------------------------------------------------------------------
+_MT_ERROR_LINE = re.compile(r"^mt\.errors\.(\w+): (.+)$", re.M)
+
+
 def _mt_error_in(exc: BaseException) -> MtError | None:
-    """The MtError a Ray worker raised, found in the chain of Ray's wrapper exceptions."""
+    """The MtError a Ray worker raised, found behind Ray's wrapper exceptions.
+
+    Ray Data does not ship the original exception object back (only its traceback text), so the error is
+    rebuilt from the ``mt.errors.<Class>: <message>`` line of the worker's traceback: same class (exit code),
+    same message with its where and fix.
+    """
+    from .. import errors
+
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -173,8 +184,18 @@ def _mt_error_in(exc: BaseException) -> MtError | None:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, MtError):
+        is_ray = type(e).__module__.startswith("ray.")
+        if isinstance(e, MtError) and not is_ray:
             return e
+        found = _MT_ERROR_LINE.findall(str(e))
+        if found:
+            name, message = found[-1]
+            cls = getattr(errors, name, MtError)
+            if not (isinstance(cls, type) and issubclass(cls, MtError)):
+                cls = MtError
+            err = cls.__new__(cls)
+            MtError.__init__(err, message.strip())
+            return err
         todo.extend([getattr(e, "cause", None), e.__cause__, e.__context__])
     return None
 
@@ -351,7 +372,7 @@ class RayExecutor:
                 raise inner from None
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise ModelError(f"the Ray run failed: {type(exc).__name__}: {_first_line(exc)}", where="executor=ray",
+            raise ModelError(f"the Ray run failed: {_summary(exc)}", where="executor=ray",
                              fix="see the worker log above; re-run the same command: translations already made "
                                  "are in the translation cache and are not redone "
                                  f"(a dead worker is retried executor.ray_max_retries="
@@ -379,9 +400,17 @@ def _map(ds: Any, cls: type, args: tuple, batch_size: int, compute: Any, retries
         return ds.map_batches(cls, **kwargs)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1][:300] if text else ""
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _summary(exc: BaseException) -> str:
+    """The most telling line of a Ray failure: the last non-Ray ``SomeError: message`` of the worker traceback."""
+    text = _ANSI.sub("", str(exc))
+    lines = [f"{name}: {msg.strip()}" for name, msg in _ERROR_LINE.findall(text)]
+    own = [ln for ln in lines if not ln.startswith("ray.")]
+    pick = (own or lines or [ln for ln in text.splitlines() if ln.strip()] or [""])[-1]
+    return f"{type(exc).__name__}: {pick[:300]}"
 
 
 def _check_picklable(translator: Any) -> None:
