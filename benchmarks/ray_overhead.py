@@ -89,6 +89,7 @@ def main() -> None:
         print(f"\nray / local wall time: {t_ray / t_local:.2f}x  "
               f"({'slower' if t_ray > t_local else 'faster'}; +{t_start:.1f} s to start Ray)")
         print(f"same corpus rows and counts: {same}")
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other processes share these cores)")
         ex = m_ray["executor"]
         print(f"ray plan: {ex['prep_actors']} prep, {ex['translate_actors']} translate, {ex['align_actors']} align "
               f"actor(s), batch {ex['batch_size']} docs")

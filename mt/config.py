@@ -44,7 +44,7 @@ class ExecutorConfig(Section):
     docs_per_batch: int = 16        # documents per translate batch
     ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
     ray_actors: int | None = None               # translate actors; None: one per GPU, or fill the free CPUs
-    ray_num_gpus_per_actor: float | None = None  # None: 1 when the cluster (or this machine) has a GPU, else 0
+    ray_num_gpus_per_actor: float | None = None  # None: 1 when the Ray cluster has GPUs (and translate.device is not cpu)
     ray_num_cpus_per_actor: float = 1.0         # CPUs reserved per translate actor
     ray_prep_actors: int | None = None          # read+parse+segment actors; None: max(1, CPUs // 4)
     ray_align_actors: int | None = None         # align actors (each loads the embedder); None: max(1, CPUs // 4)

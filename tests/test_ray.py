@@ -154,6 +154,25 @@ def test_actor_plan_that_cannot_fit_is_a_config_error(kill_marker, tmp_path):
     assert not (tmp_path / "ray").exists()
 
 
+def test_plan_puts_one_translate_actor_per_gpu_and_fills_cpus_otherwise(tmp_path):
+    from types import SimpleNamespace
+
+    def plan(resources, **over):
+        ex = RayExecutor(config(tmp_path, SEEDS, "ray", "c.sqlite", **{"executor.kind": "ray", **over}))
+        ex.ray = SimpleNamespace(cluster_resources=lambda: resources)
+        return ex._plan()
+
+    gpu = plan({"CPU": 16.0, "GPU": 4.0})
+    assert (gpu["translate_actors"], gpu["num_gpus_per_actor"], gpu["prep_actors"], gpu["align_actors"]) == (4, 1.0, 4, 4)
+    half = plan({"CPU": 16.0, "GPU": 4.0}, **{"executor.ray_num_gpus_per_actor": 0.5})
+    assert half["translate_actors"] == 8
+    cpu = plan({"CPU": 16.0, "GPU": 4.0}, **{"translate.device": "cpu"})
+    assert cpu["num_gpus_per_actor"] == 0.0 and cpu["translate_actors"] == 12     # 16 - (4 + 4) x 0.5
+    assert plan({"CPU": 2.0})["translate_actors"] == 1
+    with pytest.raises(ConfigError, match=r"2 translate actors x 1 GPUs need more GPUs than the cluster has \(1\)"):
+        plan({"CPU": 8.0, "GPU": 1.0}, **{"executor.ray_actors": 2})
+
+
 def test_missing_ray_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ConfigError, match=r"the Ray executor needs the optional package 'ray'.*pip install 'mt\[ray\]'"):

@@ -234,15 +234,13 @@ class RayExecutor:
         ex = self.config.executor
         res = self.ray.cluster_resources()
         cpus = float(res.get("CPU", 0.0))
-        gpus = float(res.get("GPU", 0.0))
-        if not gpus:
-            try:
-                import torch
-
-                gpus = float(torch.cuda.device_count()) if torch.cuda.is_available() else 0.0
-            except ImportError:  # pragma: no cover - torch is a hard dependency
-                gpus = 0.0
-        gpu_per_actor = ex.ray_num_gpus_per_actor if ex.ray_num_gpus_per_actor is not None else (1.0 if gpus else 0.0)
+        gpus = float(res.get("GPU", 0.0))   # what Ray can schedule; a GPU Ray does not know of cannot be used
+        if not gpus and self._driver_has_gpu():
+            log.warning("this machine has a GPU but the Ray cluster reports none: the translate actors run on CPU "
+                        "(start Ray with `ray start --num-gpus N`, or let mt start it)")
+        gpu_per_actor = ex.ray_num_gpus_per_actor
+        if gpu_per_actor is None:
+            gpu_per_actor = 1.0 if gpus and self.config.translate.device != "cpu" else 0.0
         light = ex.ray_num_cpus_light
         prep = ex.ray_prep_actors or max(1, int(cpus // 4))
         align = ex.ray_align_actors or max(1, int(cpus // 4))
@@ -268,13 +266,27 @@ class RayExecutor:
                 "num_gpus_per_actor": gpu_per_actor, "num_cpus_per_actor": ex.ray_num_cpus_per_actor,
                 "num_cpus_light": light, "batch_size": ex.ray_batch_size or ex.docs_per_batch}
 
+    @staticmethod
+    def _driver_has_gpu() -> bool:
+        try:
+            import torch
+
+            return bool(torch.cuda.is_available())
+        except ImportError:  # pragma: no cover - torch is a hard dependency
+            return False
+
     def _worker_config(self) -> RunConfig:
-        """The config the actors get: relative paths made absolute (a worker's cwd is not the driver's)."""
+        """The config the actors get: relative paths made absolute (a worker's cwd need not be the driver's)."""
         config = self.config
-        cache = config.translate.cache
-        if cache and "://" not in cache:
-            cache = str(Path(cache).expanduser().resolve())
-        return config.model_copy(update={"translate": config.translate.model_copy(update={"cache": cache})})
+        tr = config.translate
+        update: dict[str, Any] = {}
+        if tr.cache and "://" not in tr.cache:
+            update["cache"] = str(Path(tr.cache).expanduser().resolve())
+        for key in ("model", "model_vi", "ct2_dir"):
+            value = getattr(tr, key)
+            if value and Path(value).expanduser().exists():   # a local path, not a hub id
+                update[key] = str(Path(value).expanduser().resolve())
+        return config.model_copy(update={"translate": tr.model_copy(update=update)})
 
     # ------------------------------------------------------------------
     def run(self, translator: Any = None) -> RunResult:
