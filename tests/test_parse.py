@@ -307,3 +307,23 @@ def test_parse_stage_and_default_entry_point() -> None:
     assert out.stages == ["parse"] and out.line_at(8).kind == "caption_vi"
     again = parse_doc(read_doc(SEEDS / "002_02c73740b218f54e.txt", "002.txt"))
     assert kinds(again) == kinds(out)
+
+
+def test_thai_month_dates() -> None:
+    assert parse_metadata("Nhân Dân 12 ธันวาคม 2568") == {"publication": "Nhân Dân", "date": "2025-12-12"}
+    assert parse_metadata("๑๒ ธ.ค. ๒๕๖๘") == {"publication": None, "date": "2025-12-12"}
+
+
+def test_trailing_headline_list_without_end_marker(parser: PageParser) -> None:
+    para = "ย่อหน้าของบทความที่ยาวพอสมควรและมีเนื้อหาเกี่ยวกับการประชุมของกระทรวงการต่างประเทศในกรุงฮานอย"
+    page = "\n".join(["Vietnam.vn - Nền tảng quảng bá Việt Nam", "", "หัวข้อข่าวภาษาไทยเกี่ยวกับการประชุม", "",
+                      "Báo Quốc TếBáo Quốc Tế03/01/2024", "", para + " หนึ่ง", "", para + " สอง", "", para + " สาม", "",
+                      "ชมเมืองชายฝั่งในยามค่ำคืน", "ถ้ำที่งดงามที่สุดในโลก", "รสชาติแห่งภูมิภาคสายน้ำ"])
+    doc = parse_text(page, parser)
+    k = kinds(doc)
+    assert (k[7], k[9], k[11]) == ("lead", "body", "body")
+    assert (k[13], k[14], k[15]) == ("chrome", "chrome", "chrome")
+    # the same short lines on a page without blank-line paragraphs stay text (seed 004 style)
+    doc = parse_text("\n".join([para + " หนึ่ง", para + " สอง", para + " สาม", para + " สี่",
+                                "ชมเมืองชายฝั่งในยามค่ำคืน", "ถ้ำที่งดงามที่สุดในโลก", "รสชาติแห่งภูมิภาคสายน้ำ"]), parser)
+    assert "chrome" not in kinds(doc).values()

@@ -113,6 +113,36 @@ class PageParser:
 
     # ------------------------------------------------------------------ pass 2
     def _pass_end(self, lines: list[Line]) -> None:
+        self._pass_end_markers(lines)
+        self._pass_trailing_list(lines)
+
+    @staticmethod
+    def _pass_trailing_list(lines: list[Line]) -> None:
+        """Related headlines without any end marker: on a page whose paragraphs are separated by blank
+        lines, a final run of >= 3 short Thai lines with no blank line between them is a headline list."""
+        content = [ln for ln in lines if ln.kind != "blank"]
+        if len(content) < 6:
+            return
+        run: list[Line] = []
+        for ln in reversed(lines):
+            if ln.kind == "blank":
+                break
+            if ln.kind == "body" and len(ln.text) <= 120 and not P.SENTENCE_END.search(ln.text):
+                run.append(ln)
+                continue
+            break
+        if len(run) < 3:
+            return
+        start = lines.index(run[-1])
+        before = lines[:start]
+        paragraphs = [i for i, ln in enumerate(before) if ln.kind == "body"]
+        separated = sum(1 for i in paragraphs if i + 1 < len(before) and before[i + 1].kind == "blank")
+        if len(paragraphs) >= 2 and separated >= 0.8 * len(paragraphs):
+            for ln in run:
+                ln.kind = "chrome"
+                ln.info["zone"] = "trailing headline list"
+
+    def _pass_end_markers(self, lines: list[Line]) -> None:
         seen_thai = False
         end = None
         for i, ln in enumerate(lines):

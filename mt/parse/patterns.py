@@ -46,9 +46,25 @@ def undouble(name: str) -> str:
     return s
 
 
+_TH_MONTHS = ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม",
+              "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"]
+_TH_MONTHS_ABBR = ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."]
+_TH_DATE = re.compile(r"(?P<d>\d{1,2})\s*(?P<mon>" + "|".join(re.escape(m) for m in _TH_MONTHS + _TH_MONTHS_ABBR)
+                      + r")\s*(?:พ\.ศ\.\s*|ค\.ศ\.\s*)?(?P<y>\d{4})")
+
+
+def _thai_month_date(t: str) -> str:
+    """``12 ธันวาคม 2568`` -> ``12/12/2568`` so that the numeric patterns apply."""
+    def repl(m: re.Match) -> str:
+        mon = m.group("mon")
+        n = (_TH_MONTHS.index(mon) if mon in _TH_MONTHS else _TH_MONTHS_ABBR.index(mon)) + 1
+        return f"{m.group('d')}/{n:02d}/{m.group('y')}"
+    return _TH_DATE.sub(repl, t)
+
+
 def parse_metadata(text: str) -> dict | None:
     """A publication / date line -> ``{"publication", "date"}``; None if it is not one."""
-    t = arabic_digits(text).strip()
+    t = _thai_month_date(arabic_digits(text).strip())
     if len(t) > 140 or not t:
         return None
     m = META_END.match(t) or META_START.match(t)
