@@ -169,6 +169,7 @@ def test_plan_puts_one_translate_actor_per_gpu_and_fills_cpus_otherwise(tmp_path
     cpu = plan({"CPU": 16.0, "GPU": 4.0}, **{"translate.device": "cpu"})
     assert cpu["num_gpus_per_actor"] == 0.0 and cpu["translate_actors"] == 12     # 16 - (4 + 4) x 0.5
     assert plan({"CPU": 2.0})["translate_actors"] == 1
+    assert plan({"CPU": 8.0, "GPU": 8.0})["translate_actors"] == 6       # 8 CPUs - 2 x 2 x 0.5 left for 6 actors
     with pytest.raises(ConfigError, match=r"2 translate actors x 1 GPUs need more GPUs than the cluster has \(1\)"):
         plan({"CPU": 8.0, "GPU": 1.0}, **{"executor.ray_actors": 2})
 

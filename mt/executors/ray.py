@@ -245,12 +245,17 @@ class RayExecutor:
         prep = ex.ray_prep_actors or max(1, int(cpus // 4))
         align = ex.ray_align_actors or max(1, int(cpus // 4))
         free = cpus - light * (prep + align)
+        by_cpu = int(free // ex.ray_num_cpus_per_actor) if ex.ray_num_cpus_per_actor else None
         if ex.ray_actors:
             actors = ex.ray_actors
         elif gpu_per_actor:
-            actors = max(1, int(gpus // gpu_per_actor))
+            by_gpu = int(gpus // gpu_per_actor)
+            actors = max(1, min(by_gpu, by_cpu) if by_cpu is not None else by_gpu)
+            if actors < by_gpu:
+                log.warning("only %d translate actors for %g GPUs: not enough free CPUs for one per GPU "
+                            "(lower executor.ray_num_cpus_per_actor or the prep/align pools)", actors, gpus)
         else:
-            actors = max(1, int(free // ex.ray_num_cpus_per_actor)) if ex.ray_num_cpus_per_actor else 1
+            actors = max(1, by_cpu) if by_cpu is not None else 1
         need_cpu = light * (prep + align) + ex.ray_num_cpus_per_actor * actors
         if need_cpu > cpus + 1e-9:
             raise ConfigError(
