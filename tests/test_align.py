@@ -217,3 +217,14 @@ def test_embedder_vectors(embedder) -> None:
     assert v.shape[0] == 3
     assert float(v[0] @ v[1]) > float(v[1] @ v[2])
     assert embedder.encode([]).shape[0] == 0
+
+
+def test_html_blocks_sharing_a_source_line(parser: PageParser, aligner: Aligner) -> None:
+    html = ('<p>Vietnam.vn - Nền tảng quảng bá Việt Nam</p>\n'
+            '<h1>การประชุมทบทวนงานประจำปีของกระทรวงการต่างประเทศ</h1>\n'
+            '<figure><img alt="Các đại biểu dự hội nghị tổng kết công tác năm 2023. (Nguồn: TTXVN)">'
+            '<figcaption>ผู้แทนเข้าร่วมการประชุมทบทวนงานประจำปี 2566 (ที่มา: VNA)</figcaption></figure>\n')
+    doc = Doc(doc_id="h", file="h.html", format="html", raw_lines=html.splitlines())
+    aligner.align(parser.parse(doc))
+    assert [(v.line, v.relation) for v in doc.vi_lines] == [(1, "chrome"), (3, "translation")]
+    assert doc.vi_lines[1].th_line == 3 and doc.vi_lines[1].th.startswith("ผู้แทนเข้าร่วม")

@@ -109,18 +109,16 @@ class Aligner:
     def score(self, doc: Doc) -> dict[int, list[Candidate]]:
         """Candidates and their signals for every Vietnamese line to align, keyed by index in doc.vi_lines."""
         lines = doc.lines
-        idx_of = {}
-        for i, ln in enumerate(lines):
-            idx_of.setdefault(ln.line, i)
+        pos_of = vi_positions(doc)
         thai = [i for i, ln in enumerate(lines) if ln.kind in THAI_CANDIDATE_KINDS and ln.lang == "th"]
         title_i = next((i for i in thai if lines[i].kind == "title"), None)
         to_align = [k for k, v in enumerate(doc.vi_lines)
-                    if lines[idx_of[v.line]].kind in ("caption_vi", "credit")] if doc.vi_lines else []
+                    if lines[pos_of[k]].kind in ("caption_vi", "credit")] if doc.vi_lines else []
         if not to_align:
             return {}
         vi_parts = {k: _vi_parts(doc.vi_lines[k]) for k in to_align}
         repeated = Counter(doc.vi_lines[k].vi for k in to_align)
-        cand_lists = {k: self._candidates(doc, idx_of[doc.vi_lines[k].line], thai, title_i, repeated)
+        cand_lists = {k: self._candidates(doc, k, pos_of[k], thai, title_i, repeated)
                       for k in to_align}
         # Thai lines embedded: the candidates, plus the short Thai lines of the page (title, captions,
         # headings) that compete with them for the "rank" signal; long body paragraphs only when candidates
@@ -166,7 +164,7 @@ class Aligner:
             out[k] = cands
         return out
 
-    def _candidates(self, doc: Doc, pos: int, thai: list[int], title_i: int | None,
+    def _candidates(self, doc: Doc, k: int, pos: int, thai: list[int], title_i: int | None,
                     repeated: Counter) -> list[Candidate]:
         """Caption candidates (the next Thai content lines, the Thai caption just above) and the title."""
         lines = doc.lines
@@ -197,7 +195,7 @@ class Aligner:
                 cands.append(Candidate(j, "translation", {"layout": 0.3}))
             break
         if title_i is not None:
-            v = next(x for x in doc.vi_lines if x.line == lines[pos].line)
+            v = doc.vi_lines[k]
             cands.append(Candidate(title_i, "title", {"layout": 1.0 if repeated[v.vi] >= 2 else None}))
         return cands
 
@@ -259,15 +257,24 @@ class Aligner:
             u.scores["similarity"] = round(float(a @ b), 4) if a is not None and b is not None else None
 
 
+def vi_positions(doc: Doc) -> list[int]:
+    """Index in ``doc.lines`` of every ``doc.vi_lines`` entry (html pages may have several blocks on one line)."""
+    idx = [i for i, ln in enumerate(doc.lines) if ln.lang == "vi" and ln.kind != "invalid"]
+    if len(idx) == len(doc.vi_lines) and all(doc.lines[i].line == v.line for i, v in zip(idx, doc.vi_lines)):
+        return idx
+    first: dict[int, int] = {}
+    for i, ln in enumerate(doc.lines):
+        first.setdefault(ln.line, i)
+    return [first[v.line] for v in doc.vi_lines]
+
+
 def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -> None:
     """Apply the thresholds: relation, Thai counterpart, score and reason of every Vietnamese line."""
     lines = doc.lines
-    idx_of: dict[int, int] = {}
-    for i, ln in enumerate(lines):
-        idx_of.setdefault(ln.line, i)
+    pos_of = vi_positions(doc)
     proposals: list[tuple[float, int, Candidate]] = []
     for k, v in enumerate(doc.vi_lines):
-        kind = lines[idx_of[v.line]].kind
+        kind = lines[pos_of[k]].kind
         v.th_line, v.th, v.scores = None, None, {}
         if kind == "chrome":
             v.relation, v.score, v.reason = "chrome", 1.0, "site chrome (banner, motto, menu)"
