@@ -430,6 +430,61 @@ def test_export_refuses_to_overwrite_the_corpus(outdir: Path, tmp_path: Path):
     assert not (outdir / "review.sqlite").exists()
 
 
+
+def test_two_exports_with_the_same_card_load_their_own_rows(tmp_path: Path):
+    """datasets caches a local folder by its card's configs: two reviewed/ folders of the same
+    corpus, and a re-export into the same folder, must each load their own rows."""
+    from datasets import load_dataset
+
+    one, two = write_sample_output(tmp_path / "a" / "out"), write_sample_output(tmp_path / "b" / "out")
+    DecisionStore(two / "review.sqlite").decide(ROW2, "rejected", expected_version=0)
+    cache = str(tmp_path / "hf")                                       # one cache, as on a real machine
+
+    def statuses(directory: Path) -> dict[str, str]:
+        return {r["id"]: r["status"] for r in load_dataset(str(directory), cache_dir=cache)["train"]}
+
+    assert statuses(export(one))[ROW2] == "unreviewed"
+    assert statuses(export(two))[ROW2] == "rejected"
+    store = DecisionStore(one / "review.sqlite")
+    store.decide(ROW1, "edited", expected_version=0, edited="Re-exported.")
+    got = statuses(export(one))                                       # re-export into the same folder
+    assert got[ROW1] == "edited" and got[ROW2] == "unreviewed"
+    assert load_dataset(str(one / "reviewed"), cache_dir=cache)["train"].filter(
+        lambda r: r["id"] == ROW1)[0]["en"] == "Re-exported."
+    assert len(list((one / "reviewed" / "data").glob("sentences-*.parquet"))) == 1   # no stale shard left
+
+
+
+def test_export_replaces_only_an_export_and_keeps_extra_columns(outdir: Path, tmp_path: Path):
+    """The export swaps a whole directory: it refuses one holding other files (and leaves them);
+    a corpus.jsonl column the corpus schema lacks is kept (as JSON text when its types are mixed)."""
+    import pyarrow.parquet as pq
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"holds other files \(notes.txt\)"):
+        export(outdir, to=busy)
+    assert [p.name for p in busy.iterdir()] == ["notes.txt"]
+    rows = [json.loads(x) for x in (outdir / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows[0]["topic"], rows[1]["topic"], rows[2]["note"] = "politics", 7, "checked"
+    (outdir / "corpus.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                         encoding="utf-8")
+    target = export(outdir)
+    assert not [p for p in outdir.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    (shard,) = (target / "data").glob("sentences-*.parquet")
+    table = pq.read_table(shard)
+    assert table.column("topic").to_pylist()[:3] == ['"politics"', "7", None]
+    assert table.column("note").to_pylist()[2] == "checked"
+    rows[2]["line"] = "three"                                          # a corpus column of the wrong type
+    (outdir / "corpus.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                         encoding="utf-8")
+    with pytest.raises(InputError, match="does not fit the corpus schema"):
+        export(outdir)
+    assert pq.read_table(shard).num_rows == len(rows)                  # the previous export is untouched
+    assert not [p for p in outdir.iterdir() if ".tmp-" in p.name]      # nor is a half-written one left
+
+
 # ------------------------------------------------- with the real writer -----
 def test_report_and_export_from_the_real_writer(tmp_path: Path):
     """Docs -> mt.write.CorpusWriter (the pipeline's sink, with the report built from its

@@ -146,3 +146,34 @@ def test_rerun_keeps_review_decisions(tmp_path):
     write(out, [make_doc("a")])
     with sqlite3.connect(out / "review.sqlite") as db:
         assert db.execute("select x from t").fetchall() == [(42,)]
+
+
+def test_extra_fields_reach_parquet_and_tmx(tmp_path):
+    """Extra sentences columns (as the reviewed export adds): typed Parquet columns, TMX props,
+    JSONL as given; characters XML forbids are dropped from the TMX."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mt.write.formats import JsonlWriter, ParquetWriter, TmxWriter
+    from mt.write.rows import caption_rows, sentence_rows
+
+    doc = make_doc("a")
+    rows = [dict(r, status="edited" if n == 0 else "unreviewed", review_stale=n == 0)
+            for n, r in enumerate(sentence_rows(doc))]
+    rows[0]["en"] = "Title\x01 edited"
+    extra = {"status": pa.string(), "review_stale": pa.bool_()}
+    writers = [cls(tmp_path, SIG, extra_fields=extra) for cls in (ParquetWriter, JsonlWriter, TmxWriter)]
+    for w in writers:
+        w.write(rows, caption_rows(doc))
+        w.close()
+    (shard,) = (tmp_path / "data").glob(f"sentences-{writers[0].fingerprint}-*.parquet")
+    table = pq.read_table(shard)
+    assert table.schema.field("review_stale").type == pa.bool_()
+    assert table.column("status").to_pylist() == ["edited", "unreviewed", "unreviewed"]
+    assert json.loads((tmp_path / "corpus.jsonl").read_text().splitlines()[0])["review_stale"] is True
+    tu = ET.parse(tmp_path / "corpus.tmx").getroot().find("./body/tu")
+    props = {p.get("type"): p.text for p in tu.findall("prop")}
+    assert props["x-status"] == "edited" and props["x-review-stale"] == "true"
+    assert tu.find("tuv[2]/seg").text == "Title edited" and writers[2].n_tu == 3
+    with pytest.raises(ConfigError, match="extra column 'en' is already a sentences column"):
+        ParquetWriter(tmp_path / "x", SIG, extra_fields={"en": pa.string()})

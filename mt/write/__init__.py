@@ -24,7 +24,26 @@ from .rows import caption_rows, sentence_rows, set_aside_rows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CorpusWriter", "FORMATS"]
+__all__ = ["CorpusWriter", "FORMATS", "temp_dir", "replace_dir"]
+
+
+def temp_dir(out_dir: Path) -> Path:
+    """A new hidden directory next to ``out_dir`` (same file system, so :func:`replace_dir` is a rename)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def replace_dir(tmp: Path, out_dir: Path) -> None:
+    """Move the finished ``tmp`` to ``out_dir``; the previous ``out_dir``, if any, is removed after the swap."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class Counts:
@@ -66,11 +85,8 @@ class CorpusWriter:
         self.signature = signature
         self.counts = Counts()
         classes = [FORMATS.get(name) for name in formats]  # unknown names fail before anything is created
-        parent = self.out_dir.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = parent / f".{self.out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-            self.tmp.mkdir()
+            self.tmp = temp_dir(self.out_dir)
         except OSError as exc:
             raise OutputError(f"cannot create the output directory: {exc.strerror}", where=str(self.out_dir),
                               fix="choose a writable --output directory") from None
@@ -125,18 +141,9 @@ class CorpusWriter:
             preserve_decisions(self.out_dir, self.tmp)
         if after_files is not None:
             after_files(self.tmp)  # e.g. the review report, built from the finished files
-        self._swap()
+        replace_dir(self.tmp, self.out_dir)
         self._closed = True
         return self.out_dir
-
-    def _swap(self) -> None:
-        old = None
-        if self.out_dir.exists():
-            old = self.out_dir.with_name(f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(self.out_dir, old)
-        os.replace(self.tmp, self.out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
         if self._closed:

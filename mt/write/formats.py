@@ -3,29 +3,58 @@
 A format writer streams rows into a directory: ``write(sentences, captions)``
 is called once per document and ``close()`` once at the end, so memory does
 not grow with the corpus.
+
+``extra_fields`` (column name -> pyarrow type) declares sentences columns beyond the
+corpus's own (e.g. the review's ``status``): Parquet adds them to the sentences schema,
+TMX writes each set value as a ``<prop type="x-NAME">``, JSONL writes rows as they are.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Mapping, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
+from ..errors import ConfigError
 from ..registry import Registry
 from .rows import SCORE_FIELDS
 
 FORMATS: Registry[type["FormatWriter"]] = Registry("output format")
 
 
+def schemas() -> dict[str, Any]:
+    """The Arrow schemas of the ``sentences`` and ``captions`` configs (rows of :mod:`mt.write.rows`)."""
+    import pyarrow as pa
+
+    s, i32, f64 = pa.string(), pa.int32(), pa.float64()
+    return {
+        "sentences": pa.schema([
+            ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("start", i32), ("end", i32),
+            ("kind", s), ("th", s), ("en", s), ("vi", s), ("vi_line", i32), ("relation", s),
+            ("n_sentences", i32), ("scores", pa.struct([(k, f64) for k in SCORE_FIELDS])),
+            ("flags", pa.list_(s)), ("source_url", s), ("date", s), ("publication", s),
+            ("title_th", s), ("title_vi", s),
+        ]),
+        "captions": pa.schema([
+            ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("vi", s), ("th", s), ("th_line", i32),
+            ("en_from_th", s), ("en_from_vi", s), ("relation", s), ("score", f64), ("reason", s),
+            ("flags", pa.list_(s)),
+        ]),
+    }
+
+
 class FormatWriter:
     name = "format"
 
-    def __init__(self, out_dir: Path, signature: dict[str, Any], rows_per_shard: int = 50_000):
+    def __init__(self, out_dir: Path, signature: dict[str, Any], rows_per_shard: int = 50_000,
+                 extra_fields: Mapping[str, Any] | None = None):
         self.out_dir = out_dir
         self.signature = signature
         self.rows_per_shard = rows_per_shard
+        self.extra_fields = dict(extra_fields or {})
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
         raise NotImplementedError
@@ -63,6 +92,33 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # not allowed in XML 1.0
+
+
+def _xml(value: Any) -> str:
+    return escape(_XML_BAD.sub("", str(value)))
+
+
+def _xml_attr(value: Any) -> str:
+    return quoteattr(_XML_BAD.sub("", str(value)))
+
+
+def _text(value: Any) -> str:
+    """``value`` if it is a string with something other than spaces in it, else ``""``."""
+    return value if isinstance(value, str) and value.strip() else ""
+
+
+def _prop(value: Any) -> str | None:
+    """The text of a TMX prop (lists joined with commas), None when there is nothing to say."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 class MosesWriter(FormatWriter):
     """``corpus.th`` / ``corpus.en``: line-aligned plain text of every translated row."""
 
@@ -85,44 +141,47 @@ class MosesWriter(FormatWriter):
 
 
 class TmxWriter(FormatWriter):
-    """``corpus.tmx`` (TMX 1.4b): a ``tu`` per translated row, ``tuv`` for th/en and vi when aligned."""
+    """``corpus.tmx`` (TMX 1.4b): a ``tu`` per row with Thai and English, ``tuv`` for th/en and vi when
+    aligned. Characters XML 1.0 does not allow are dropped; ``n_tu`` counts the ``tu`` written."""
 
     name = "tmx"
 
     def __init__(self, *a: Any, **kw: Any):
         super().__init__(*a, **kw)
+        self.n_tu = 0
         self._fh: TextIO = open(self.out_dir / "corpus.tmx", "w", encoding="utf-8")
         sig = self.signature
         self._fh.write(
             '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
-            f'  <header creationtool="mt" creationtoolversion={quoteattr(str(sig.get("version", "")))} '
+            f'  <header creationtool="mt" creationtoolversion={_xml_attr(sig.get("version", ""))} '
             'datatype="plaintext" segtype="sentence" adminlang="en" srclang="th" o-tmf="mt">\n'
-            f'    <prop type="x-model">{escape(str(sig.get("model", "")))}</prop>\n'
-            f'    <prop type="x-signature">{escape(json.dumps(sig, ensure_ascii=False, sort_keys=True))}</prop>\n'
+            f'    <prop type="x-model">{_xml(sig.get("model", ""))}</prop>\n'
+            f'    <prop type="x-signature">{_xml(json.dumps(sig, ensure_ascii=False, sort_keys=True))}</prop>\n'
             "  </header>\n  <body>\n"
         )
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
         for r in sentences:
-            if not r["en"]:
+            th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
+            if not (th and en):
                 continue
-            props = [("x-id", r["id"]), ("x-doc", r["doc_id"]), ("x-file", f'{r["file"]}:{r["line"]}'),
-                     ("x-kind", r["kind"])]
-            props += [(f"x-score-{k}", f"{r['scores'][k]:.4f}") for k in SCORE_FIELDS if r["scores"].get(k) is not None]
-            if r["relation"]:
-                props.append(("x-relation", r["relation"]))
-            if r["flags"]:
-                props.append(("x-flags", ",".join(r["flags"])))
-            if r["source_url"]:
-                props.append(("x-source-url", r["source_url"]))
-            out = [f"    <tu tuid={quoteattr(r['id'])}>"]
-            out += [f"      <prop type={quoteattr(t)}>{escape(str(v))}</prop>" for t, v in props]
-            out.append(f'      <tuv xml:lang="th"><seg>{escape(r["th"])}</seg></tuv>')
-            out.append(f'      <tuv xml:lang="en"><seg>{escape(r["en"])}</seg></tuv>')
-            if r["vi"]:
-                out.append(f'      <tuv xml:lang="vi"><seg>{escape(r["vi"])}</seg></tuv>')
+            scores = r.get("scores") or {}
+            props = [("x-id", r["id"]), ("x-doc", r.get("doc_id")), ("x-file", f'{r.get("file")}:{r.get("line")}'),
+                     ("x-kind", r.get("kind"))]
+            props += [(f"x-score-{k}", f"{scores[k]:.4f}") for k in SCORE_FIELDS if scores.get(k) is not None]
+            props += [("x-relation", r.get("relation")), ("x-flags", r.get("flags")),
+                      ("x-source-url", r.get("source_url"))]
+            props += [("x-" + name.replace("_", "-"), r.get(name)) for name in self.extra_fields]
+            out = [f"    <tu tuid={_xml_attr(r['id'])}>"]
+            out += [f"      <prop type={quoteattr(t)}>{_xml(text)}</prop>" for t, v in props
+                    if (text := _prop(v)) is not None]
+            out.append(f'      <tuv xml:lang="th"><seg>{_xml(th)}</seg></tuv>')
+            out.append(f'      <tuv xml:lang="en"><seg>{_xml(en)}</seg></tuv>')
+            if vi:
+                out.append(f'      <tuv xml:lang="vi"><seg>{_xml(vi)}</seg></tuv>')
             out.append("    </tu>")
             self._fh.write("\n".join(out) + "\n")
+            self.n_tu += 1
 
     def close(self) -> None:
         self._fh.write("  </body>\n</tmx>\n")
@@ -145,22 +204,15 @@ class ParquetWriter(FormatWriter):
         import pyarrow as pa
 
         self.pa = pa
+        self.schemas = schemas()
+        sentences = self.schemas["sentences"]
+        for name, type_ in self.extra_fields.items():
+            if name in sentences.names:
+                raise ConfigError(f"extra column {name!r} is already a sentences column", where="extra_fields",
+                                  fix="give the extra column another name")
+            sentences = sentences.append(pa.field(name, type_))
+        self.schemas["sentences"] = sentences
         (self.out_dir / "data").mkdir(exist_ok=True)
-        s, i32, f64 = pa.string(), pa.int32(), pa.float64()
-        self.schemas = {
-            "sentences": pa.schema([
-                ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("start", i32), ("end", i32),
-                ("kind", s), ("th", s), ("en", s), ("vi", s), ("vi_line", i32), ("relation", s),
-                ("n_sentences", i32), ("scores", pa.struct([(k, f64) for k in SCORE_FIELDS])),
-                ("flags", pa.list_(s)), ("source_url", s), ("date", s), ("publication", s),
-                ("title_th", s), ("title_vi", s),
-            ]),
-            "captions": pa.schema([
-                ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("vi", s), ("th", s), ("th_line", i32),
-                ("en_from_th", s), ("en_from_vi", s), ("relation", s), ("score", f64), ("reason", s),
-                ("flags", pa.list_(s)),
-            ]),
-        }
         self._buf: dict[str, list[dict]] = {"sentences": [], "captions": []}
         self._shard = {"sentences": 0, "captions": 0}
         self._writer: dict[str, Any] = {"sentences": None, "captions": None}
