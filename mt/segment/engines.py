@@ -253,7 +253,7 @@ class LengthPriorDecoder:
     """Semi-Markov decoding: CRF boundary marginals plus a prior on sentence length.
 
     Chooses the boundaries that maximise
-    ``sum log p(boundary) + sum log(1 - p(not boundary)) + weight * sum log prior(length)``
+    ``sum (log p(boundary) + bias) + sum log(1 - p(not boundary)) + weight * sum log prior(length)``
     where ``prior`` is a log-normal density over sentence lengths in characters
     (``mu``, ``sigma`` of log length), floored at ``floor`` so that long news
     sentences are not forced apart. A sentence may span at most ``window``
@@ -261,15 +261,16 @@ class LengthPriorDecoder:
     """
 
     def __init__(self, mu: float, sigma: float, weight: float, floor: float = -6.0, window: int = 1500,
-                 long_weight: float = 1.0):
+                 long_weight: float = 1.0, bias: float = 0.0, short_weight: float = 1.0):
         self.mu, self.sigma, self.weight, self.floor, self.window = mu, sigma, weight, floor, window
         self.long_weight = long_weight
+        self.short_weight = short_weight
+        self.bias = bias
 
     def log_prior(self, n: int) -> float:
         z = (math.log(max(n, 1)) - self.mu) / self.sigma
         v = -0.5 * z * z
-        if z > 0:
-            v *= self.long_weight
+        v *= self.long_weight if z > 0 else self.short_weight
         return max(v, self.floor)
 
     def decode(self, text: str, cands, probs: list[float]) -> list[bool]:
@@ -290,7 +291,7 @@ class LengthPriorDecoder:
         last = 0          # the last reachable node
         for k in range(1, m + 2):
             e = ends[k - 1]
-            gain = lp[k - 1] if k <= m else 0.0
+            gain = lp[k - 1] + self.bias if k <= m else 0.0
             if k <= m and probs[k - 1] <= 0.0:
                 continue
             while lo < k - 1 and e - starts[lo] > self.window:

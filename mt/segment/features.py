@@ -208,7 +208,7 @@ class Featurizer:
                 edges_r.append(tr)
                 tags_l.append(self.tag(tl) if (self.tag is not None and tl) else [])
                 tags_r.append(self.tag(tr) if (self.tag is not None and tr) else [])
-                verbs.append("long")
+                verbs.append("v")           # a chunk this long is a clause
         # quote / bracket state at each candidate (linear scan)
         inside = self._inside_states(text, cands)
         total = len(text)

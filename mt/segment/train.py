@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 FLORES_DEV = Path("/work/shared/data/flores200/dev")
 MAX_SENTENCES = 6
-TRAIN_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 300, "feature.possible_transitions": True}
+TRAIN_PARAMS = {"c1": 0.0, "c2": 1.0, "max_iterations": 300, "feature.possible_transitions": True}
+# seeded augmentation of the training paragraphs (see training_paragraphs)
+AUGMENT = {"regroupings": 3, "cross": 6, "short": 3}
 
 
 @dataclass
@@ -121,12 +123,14 @@ def evaluate(segmenter, paras: list[list[str]]) -> dict[str, float]:
 
 
 def training_paragraphs(articles: list[Article], seed: int = 13, regroupings: int = 3,
-                        cross: int = 1) -> list[list[str]]:
+                        cross: int = 1, short: int = 0) -> list[list[str]]:
     """Seeded augmented training paragraphs.
 
     The evaluation grouping, ``regroupings`` random regroupings of each article into
     runs of 1..6 sentences, and ``cross`` passes of joins of 2..4 sentences drawn from
-    different articles (more positive contexts).
+    different articles (more positive contexts), and ``short`` passes of joins of 2..3
+    sentences that have at most one inner space (short paragraphs where the only
+    spaces are sentence ends, which FLORES paragraphs rarely show).
     """
     rng = random.Random(seed)
     out = paragraphs(articles)
@@ -144,6 +148,15 @@ def training_paragraphs(articles: list[Article], seed: int = 13, regroupings: in
         i = 0
         while i < len(order):
             k = rng.randint(2, 4)
+            out.append(order[i: i + k])
+            i += k
+    few = [s for s in pool if len(s.split()) <= 2]
+    for _ in range(short):
+        order = few[:]
+        rng.shuffle(order)
+        i = 0
+        while i < len(order):
+            k = rng.randint(2, 3)
             out.append(order[i: i + k])
             i += k
     return out
