@@ -179,3 +179,41 @@ def test_missing_model_raises_model_error(tiny_model_dir: Path, tmp_path: Path):
 def test_bad_compute_type_for_transformers(tiny_model_dir: Path):
     with pytest.raises(ConfigError, match=r"compute_type 'int8'.*ctranslate2"):
         load_translator(TranslateConfig(preset="tiny", compute_type="int8", cache=None), progress=False)
+
+
+def test_results_committed_per_batch_survive_a_crash(tiny_model_dir: Path, tmp_path: Path):
+    """A run that dies mid-translation keeps every finished batch; the re-run translates only the rest."""
+    texts = [f"{t} ครั้งที่ {i}" for i, t in enumerate(TH * 3)]      # 12 distinct sources
+    cfg = TranslateConfig(preset="tiny", beam_size=1, max_new_tokens=8, batch_tokens=40,
+                          cache=str(tmp_path / "c.sqlite"), retry_degenerate=False)
+    crashed = load_translator(cfg, progress=False)
+    real = crashed.engine.generate_many
+    calls = {"n": 0}
+
+    def dying(jobs, src_lang):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        return real(jobs, src_lang)
+
+    crashed.engine.generate_many = dying
+    with pytest.raises(KeyboardInterrupt):
+        crashed.translate(texts, "th")
+    done_before = crashed.stats["translated"]
+    assert 0 < done_before < len(texts)
+    with load_translator(cfg, progress=False) as again:
+        res = again.translate(texts, "th")
+        assert again.stats["cached"] == done_before
+        assert again.stats["translated"] == len(texts) - done_before
+    with load_translator(cfg, progress=False) as third:
+        assert [r.text for r in third.translate(texts, "th")] == [r.text for r in res]
+        assert third.stats["engine_calls"] == 0
+
+
+def test_progress_bar_counts_sentences(tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]):
+    with load_translator(TranslateConfig(preset="tiny", beam_size=1, max_new_tokens=4, cache=None),
+                         progress=True) as tr:
+        tr.translate(TH + TH[:1], "th")
+        assert tr._bar.n == len(TH) + 1 and tr._bar.total == len(TH) + 1
+    err = capsys.readouterr().err
+    assert "sent/s" in err or "s/sent" in err

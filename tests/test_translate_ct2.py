@@ -42,6 +42,7 @@ def test_ct2_float32_same_rows_as_transformers(tiny_model_dir: Path):
             assert [r.text for r in a] == [r.text for r in b]
             assert [r.flags for r in a] == [r.flags for r in b]
             assert [r.scores for r in a] == [r.scores for r in b]
+        assert hf.engine.generated_tokens == ct.engine.generated_tokens > 0
         assert hf.signature()["engine"] == "transformers" and ct.signature()["engine"] == "ctranslate2"
         assert ct.signature()["compute_type"] == "float32" and ct.is_real is False
         assert hf.signature()["revision"] == ct.signature()["revision"]

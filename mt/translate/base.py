@@ -42,6 +42,8 @@ class Engine:
     is_real = True
     #: how many batches the engine wants per ``generate_many`` call (parallel translators)
     parallel_batches = 1
+    #: target tokens generated so far (without start / language / end tokens): throughput figures
+    generated_tokens = 0
 
     def token_lengths(self, texts: list[str], src_lang: str) -> list[int]:
         raise NotImplementedError

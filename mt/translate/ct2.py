@@ -196,6 +196,7 @@ class CT2Engine(Engine):
                 tokens = list(res.hypotheses[0])
                 if plan.forced_bos_token and tokens and tokens[0] == plan.forced_bos_token:
                     tokens = tokens[1:]
+                self.generated_tokens += len(tokens)
                 ids = tok.convert_tokens_to_ids(tokens)
                 outs.append(tok.decode(ids, skip_special_tokens=True).strip())
             outs_all.append(outs)

@@ -145,7 +145,7 @@ class HFModels:
         prefix = self.plans[src_lang].prefix
         if not texts:
             return []
-        enc = tok([prefix + t for t in texts], add_special_tokens=True)
+        enc = tok([prefix + t for t in texts], add_special_tokens=True, verbose=False)   # counting: no length warning
         return [len(ids) for ids in enc["input_ids"]]
 
     def model_limit(self, src_lang: str, positions: int | None) -> int:
@@ -241,6 +241,14 @@ class TransformersEngine(Engine):
         except RuntimeError as exc:   # out of memory, device errors
             raise ModelError(f"generation failed on {self.device}: {exc}", where=f"translate ({src_lang})",
                              fix="lower translate.batch_tokens or use device = \"cpu\"") from exc
+        # generated tokens (without start, forced language token, EOS and padding), for throughput figures
+        special = {model.generation_config.decoder_start_token_id, model.config.pad_token_id, tok.eos_token_id}
+        keep = self._torch.ones_like(out, dtype=self._torch.bool)
+        for tid in special:
+            if tid is not None:
+                keep &= out != tid
+        n_tok = int(keep.sum()) - (len(texts) if bos is not None else 0)
+        self.generated_tokens += max(0, n_tok)
         return [s.strip() for s in tok.batch_decode(out, skip_special_tokens=True)]
 
     def models(self) -> dict[str, dict[str, Any]]:

@@ -185,7 +185,7 @@ class Translator:
         if not self._progress_on:
             return None
         if self._bar is None:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             self._bar = tqdm(total=0, unit="sent", desc="translate", dynamic_ncols=True, file=sys.stderr)
         self._bar.total += n
@@ -219,7 +219,7 @@ class Translator:
         pieces = list(piece_len)
         waiting: dict[str, list[str]] = {}          # piece -> sources that need it
         for s, parts in pieces_of.items():
-            for p in parts:
+            for p in dict.fromkeys(parts):           # a piece repeated inside one source counts once
                 waiting.setdefault(p, []).append(s)
         done: dict[str, Translation] = {}
         remaining = {s: len(set(parts)) for s, parts in pieces_of.items()}
@@ -264,9 +264,9 @@ class Translator:
 
     def _run_group(self, group: list[list[str]], src_lang: str, piece_len: dict[str, int]) -> list[list[Translation]]:
         jobs = [(batch, self._params_for(max(piece_len[p] for p in batch))) for batch in group]
+        outs_group = self.engine.generate_many(jobs, src_lang)
         self.stats["engine_calls"] += 1
         self.stats["translated"] += sum(len(b) for b in group)
-        outs_group = self.engine.generate_many(jobs, src_lang)
         if not self.cfg.guard:
             return [[Translation(text=o) for o in outs] for outs in outs_group]
         verdicts_group = [[check(src, out, src_lang) for src, out in zip(batch, outs)]

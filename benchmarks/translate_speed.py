@@ -1,0 +1,204 @@
+"""Translation speed: transformers fp32 vs CTranslate2 int8 / fp32, greedy and beam 4, on CPU.
+
+No real weights can be downloaded here, so the model is a random-weight Marian with the
+sizes of Helsinki-NLP/opus-mt-th-en (d_model 512, 6+6 layers, 8 heads, FFN 2048, shared
+vocabulary of 60,000). Its tokenizer is the tiny model's SentencePiece (mt.tinymodel) with
+the vocabulary padded to 60k entries, so the output softmax and embeddings have the real
+size. Inputs are real Thai sentences of variable length (FLORES-200 dev when
+/work/shared/data is present, else the seed pages), each sentence once (no cache hits, no
+de-duplication), guard off: the figures are engine throughput through the project's own
+engine classes (mt.translate.load_translator -> Translator -> engine).
+
+Random weights never predict the end of a sentence, so every output runs to its length
+cap: ``max_length_ratio = 1.0`` makes that ``source tokens + 16``, close to real
+translation lengths. "target tok/s" counts generated tokens (engine.generated_tokens).
+Timings on a shared machine are noisy: one run, no asserts.
+
+    PYTHAINLP_OFFLINE=1 python benchmarks/translate_speed.py [--greedy-n 200] [--beam-n 64] [--write]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+VOCAB = 60_000
+
+
+def build_opus_sized_marian(out: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+
+    from mt.tinymodel import build_tiny_model
+
+    tiny = build_tiny_model()
+    vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
+    vocab.pop("<pad>")
+    i = 0
+    while len(vocab) < VOCAB - 1:
+        vocab[f"\u2581zz{i:05d}"] = len(vocab)
+        i += 1
+    pad = len(vocab)
+    vocab["<pad>"] = pad
+    out.mkdir(parents=True, exist_ok=True)
+    for f in ("source.spm", "target.spm"):
+        shutil.copyfile(tiny / f, out / f)
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tok = MarianTokenizer(source_spm=str(out / "source.spm"), target_spm=str(out / "target.spm"),
+                          vocab=str(out / "vocab.json"), model_max_length=512)
+    config = MarianConfig(vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=512, encoder_layers=6, decoder_layers=6,
+                          encoder_attention_heads=8, decoder_attention_heads=8, encoder_ffn_dim=2048,
+                          decoder_ffn_dim=2048, max_position_embeddings=512, pad_token_id=pad, eos_token_id=0,
+                          decoder_start_token_id=pad, forced_eos_token_id=None, scale_embedding=True,
+                          share_encoder_decoder_embeddings=True, activation_function="swish",
+                          dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, init_std=0.1)
+    torch.manual_seed(seed)
+    model = MarianMTModel(config)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[pad].zero_()
+        model.final_logits_bias[0, 0] = -1e4     # never stop early: every output runs to its length cap
+    model.generation_config = GenerationConfig(decoder_start_token_id=pad, eos_token_id=0, pad_token_id=pad,
+                                               bad_words_ids=[[pad]], num_beams=1)
+    model.eval()
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def load_sentences(n: int) -> list[str]:
+    flores = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
+    if flores.is_file():
+        lines = flores.read_text(encoding="utf-8").splitlines()
+        source = "FLORES-200 dev tha_Thai"
+    else:
+        import re
+
+        lines = [ln for f in sorted((ROOT / "seeds").glob("*.txt")) for ln in f.read_text(encoding="utf-8").splitlines()
+                 if re.search("[\u0e00-\u0e7f]", ln)]
+        source = "seed pages (Thai lines)"
+    seen: list[str] = []
+    for ln in lines:
+        ln = " ".join(ln.split())
+        if ln and ln not in seen:
+            seen.append(ln)
+        if len(seen) >= n:
+            break
+    print(f"input: {len(seen)} sentences from {source}")
+    return seen
+
+
+def run(model_dir: Path, texts: list[str], engine: str, compute_type: str, beam: int, ct2_dir: Path,
+        inter: int | None = None, intra: int | None = None) -> dict:
+    from mt.translate import TranslateConfig, load_translator
+
+    cfg = TranslateConfig(preset="opus-mt", model=str(model_dir), engine=engine, compute_type=compute_type,
+                          beam_size=beam, max_new_tokens=256, max_length_ratio=1.0, batch_tokens=2048,
+                          cache=None, guard=False, local_files_only=True, ct2_dir=str(ct2_dir),
+                          inter_threads=inter, intra_threads=intra)
+    t0 = time.perf_counter()
+    tr = load_translator(cfg, progress=False)
+    load_s = time.perf_counter() - t0
+    tr.translate(texts[:4], "th")                     # warm-up (not timed)
+    tr.engine.generated_tokens = 0
+    t0 = time.perf_counter()
+    tr.translate(texts[4:], "th")
+    dt = time.perf_counter() - t0
+    toks = tr.engine.generated_tokens
+    n = len(texts) - 4
+    threads = f"inter={getattr(tr.engine, 'inter_threads', '-')}, intra={getattr(tr.engine, 'intra_threads', '-')}" \
+        if engine == "ctranslate2" else f"torch threads={__import__('torch').get_num_threads()}"
+    tr.close()
+    return {"engine": engine, "compute": tr.engine.compute_type, "beam": beam, "threads": threads, "n": n,
+            "seconds": dt, "sent_s": n / dt, "tok_s": toks / dt, "tokens": toks, "load_s": load_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--greedy-n", type=int, default=200)
+    ap.add_argument("--beam-n", type=int, default=64)
+    ap.add_argument("--write", action="store_true", help="also write benchmarks/translate.md")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="mt-bench-"))
+    os.environ.setdefault("MT_CACHE_DIR", str(work / "cache"))
+    out_lines: list[str] = []
+
+    def say(s: str = "") -> None:
+        print(s, flush=True)
+        out_lines.append(s)
+
+    try:
+        t0 = time.perf_counter()
+        model_dir = build_opus_sized_marian(work / "opus-sized")
+        say(f"# Translation speed (CPU, {os.cpu_count()} cores, {platform.processor() or platform.machine()})")
+        say()
+        say(f"model: random-weight Marian, opus-mt-th-en sizes (d_model 512, 6+6 layers, 8 heads, FFN 2048, "
+            f"vocab {VOCAB:,}); built in {time.perf_counter() - t0:.1f} s")
+        import ctranslate2
+        import torch
+        import transformers
+
+        say(f"versions: torch {torch.__version__}, transformers {transformers.__version__}, "
+            f"ctranslate2 {ctranslate2.__version__}")
+        texts = load_sentences(max(args.greedy_n, args.beam_n) + 4)
+        from mt.translate import TranslateConfig, load_translator
+
+        probe = load_translator(TranslateConfig(preset="opus-mt", model=str(model_dir), cache=None, guard=False,
+                                                local_files_only=True), progress=False)
+        lens = probe.engine.token_lengths(texts, "th")
+        probe.close()
+        say(f"source tokens per sentence: mean {statistics.mean(lens):.1f}, median {statistics.median(lens):.0f}, "
+            f"min {min(lens)}, max {max(lens)}; target length cap = source tokens + 16 (random weights never stop)")
+        say("batching: length-bucketed, batch_tokens=2048; guard and cache off; one timed run after a warm-up")
+        say()
+        ct2_dir = work / "ct2"
+        rows = []
+        plan = [
+            ("transformers", "float32", 1, None, None, args.greedy_n),
+            ("ctranslate2", "float32", 1, None, None, args.greedy_n),
+            ("ctranslate2", "int8", 1, None, None, args.greedy_n),
+            ("ctranslate2", "int8", 1, 1, os.cpu_count() or 1, args.greedy_n),
+            ("transformers", "float32", 4, None, None, args.beam_n),
+            ("ctranslate2", "float32", 4, None, None, args.beam_n),
+            ("ctranslate2", "int8", 4, None, None, args.beam_n),
+        ]
+        for engine, ct, beam, inter, intra, n in plan:
+            r = run(model_dir, texts[:n + 4], engine, ct, beam, ct2_dir, inter, intra)
+            rows.append(r)
+            print(f"  done: {engine} {ct} beam {beam} ({r['threads']}): {r['tok_s']:.0f} tok/s", file=sys.stderr)
+        say("| engine | compute | beam | threads | sentences | seconds | sentences/s | target tok/s | vs transformers fp32 |")
+        say("|---|---|---|---|---|---|---|---|---|")
+        base = {r["beam"]: r["tok_s"] for r in rows if r["engine"] == "transformers"}
+        for r in rows:
+            say(f"| {r['engine']} | {r['compute']} | {r['beam']} | {r['threads']} | {r['n']} | {r['seconds']:.1f} | "
+                f"{r['sent_s']:.2f} | {r['tok_s']:.0f} | {r['tok_s'] / base[r['beam']]:.2f}x |")
+        say()
+        best = {b: max(r["tok_s"] for r in rows if r["beam"] == b and r["compute"] == "int8") for b in (1, 4)}
+        say(f"CTranslate2 int8 / transformers fp32 (target tok/s): greedy {best[1] / base[1]:.2f}x, "
+            f"beam 4 {best[4] / base[4]:.2f}x (target: >= 5x)")
+        say(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+            f"(other processes share the {os.cpu_count()} cores: absolute figures are noisy)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.write:
+        md = ROOT / "benchmarks" / "translate.md"
+        md.write_text("\n".join(out_lines) + "\n\nCommand: `PYTHAINLP_OFFLINE=1 python benchmarks/translate_speed.py "
+                      f"--greedy-n {args.greedy_n} --beam-n {args.beam_n} --write`\n", encoding="utf-8")
+        print(f"wrote {md}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
