@@ -327,3 +327,15 @@ def test_trailing_headline_list_without_end_marker(parser: PageParser) -> None:
     doc = parse_text("\n".join([para + " หนึ่ง", para + " สอง", para + " สาม", para + " สี่",
                                 "ชมเมืองชายฝั่งในยามค่ำคืน", "ถ้ำที่งดงามที่สุดในโลก", "รสชาติแห่งภูมิภาคสายน้ำ"]), parser)
     assert "chrome" not in kinds(doc).values()
+
+
+def test_html_markup_in_text_files(parser: PageParser) -> None:
+    page = ("หัวข้อข่าวภาษาไทยเกี่ยวกับการประชุม\nBáo Quốc TếBáo Quốc Tế03/01/2024\n"
+            '<img src="a.jpg" alt="Các đại biểu dự hội nghị. (Nguồn: TTXVN)">\n'
+            "ผู้แทนเข้าร่วมการประชุม (ที่มา: VNA)\n")
+    doc = parse_text(page, parser)
+    assert [ln.kind for ln in doc.lines] == ["title", "metadata", "caption_vi", "caption_th"]
+    assert doc.vi_lines[1].vi == "Các đại biểu dự hội nghị. (Nguồn: TTXVN)"
+    saved = "<!DOCTYPE html>\n<html><body>\n<h1>หัวข้อข่าวภาษาไทย</h1>\n<p>ย่อหน้าแรกของบทความ</p>\n</body></html>\n"
+    doc = parse_text(saved, parser)
+    assert [(ln.line, ln.kind) for ln in doc.lines] == [(3, "title"), (4, "lead")]

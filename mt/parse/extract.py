@@ -26,7 +26,21 @@ class Block:
 
 # ---------------------------------------------------------------- txt
 def blocks_txt(lines: list[str]) -> list[Block]:
-    return [Block(i, normalize_line(t), t) for i, t in enumerate(lines, 1)]
+    """One block per line; a line holding HTML markup (``<img alt=...>``) keeps only its text."""
+    out = []
+    for i, t in enumerate(lines, 1):
+        text, markup = normalize_line(t), set()
+        if _HTML_TAG.search(text):
+            frag, markup = _html_fragment_text(text)
+            text = normalize_line(re.sub(r"\s+", " ", frag).strip())
+        out.append(Block(i, text, t, markup))
+    return out
+
+
+def looks_like_html(lines: list[str]) -> bool:
+    """A .txt/.md file that is really an HTML document (saved page)."""
+    head = next((ln.strip().lower() for ln in lines if ln.strip()), "")
+    return head.startswith("<!doctype html") or head.startswith("<html")
 
 
 # ---------------------------------------------------------------- md

@@ -20,7 +20,7 @@ from collections import Counter
 from ..langid import FOREIGN_SCRIPTS, LangId
 from ..records import Doc, Line, ViLine
 from . import patterns as P
-from .extract import Block, blocks_html, blocks_md, blocks_txt
+from .extract import Block, blocks_html, blocks_md, blocks_txt, looks_like_html
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class PageParser:
     # ------------------------------------------------------------------ entry
     def parse(self, doc: Doc) -> Doc:
         blocks = self._blocks(doc)
+        is_html = doc.format == "html" or looks_like_html(doc.raw_lines)
         bad = {p.get("line") for p in doc.problems if p.get("line")}
         all_bad = any(p.get("all_lines") for p in doc.problems)
         lines: list[Line] = []
@@ -46,7 +47,7 @@ class PageParser:
             ln = Line(line=b.line, text=b.text)
             if b.markup:
                 ln.info["markup"] = sorted(b.markup)
-            if doc.format == "html":
+            if is_html:
                 ln.info["html"] = b.raw[:500]
             elif b.raw != b.text:
                 ln.info["raw"] = b.raw
@@ -65,7 +66,7 @@ class PageParser:
         return doc
 
     def _blocks(self, doc: Doc) -> list[Block]:
-        if doc.format == "html":
+        if doc.format == "html" or looks_like_html(doc.raw_lines):
             return blocks_html(doc.raw_lines)
         if doc.format == "md":
             return blocks_md(doc.raw_lines)
