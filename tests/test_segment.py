@@ -1,0 +1,326 @@
+"""Thai sentence segmentation (engines, registry, robustness) and MT units (mapping, merge, split)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+
+from mt.errors import ConfigError  # noqa: E402
+from mt.records import CORPUS_KINDS, Doc, Line  # noqa: E402
+from mt.segment import SEGMENTERS, get_segmenter, segment_paragraphs  # noqa: E402
+from mt.segment.config import SegmentConfig  # noqa: E402
+from mt.segment.units import build_units, make_units, split_long  # noqa: E402
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def thaiseg():
+    return get_segmenter("thaiseg")
+
+
+@pytest.fixture(scope="module")
+def crfcut():
+    return get_segmenter("crfcut")
+
+
+def texts(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    return [text[a:b] for a, b in spans]
+
+
+def _blank(s: str) -> bool:
+    return all(c.isspace() or c in "\u200b\ufeff" for c in s)
+
+
+def check_spans(text: str, spans: list[tuple[int, int]]) -> None:
+    """Ordered, non-overlapping, stripped spans that hold every visible character of ``text``."""
+    pos = 0
+    for a, b in spans:
+        assert pos <= a < b <= len(text)
+        piece = text[a:b]
+        assert not _blank(piece[0]) and not _blank(piece[-1])
+        assert _blank(text[pos:a])
+        pos = b
+    assert _blank(text[pos:])
+
+
+# -- registry ---------------------------------------------------------------------------
+
+def test_registry_names_and_default():
+    assert SEGMENTERS.names() == ["crfcut", "thaiseg", "whitespace"]
+    assert SegmentConfig().engine == "thaiseg"
+
+
+def test_unknown_engine_lists_valid_names():
+    with pytest.raises(ConfigError, match=r"unknown segmenter 'punkt'.*crfcut, thaiseg, whitespace"):
+        get_segmenter("punkt")
+
+
+def test_get_segmenter_gives_fresh_instances():
+    a, b = get_segmenter("thaiseg"), get_segmenter("thaiseg")
+    assert a is not b and a.tagger is not b.tagger
+    assert a.name == "thaiseg"
+
+
+@pytest.mark.parametrize("name", ["whitespace", "crfcut", "thaiseg"])
+@pytest.mark.parametrize("text", ["", "   ", "\u200b \xa0\n"])
+def test_empty_text_gives_no_sentence(name, text):
+    assert get_segmenter(name).segment(text) == []
+
+
+# -- engines ----------------------------------------------------------------------------
+
+def test_whitespace_splits_at_every_space():
+    text = "  วันนี้อากาศดี  ฝนไม่ตก\xa0แดดออก "
+    spans = get_segmenter("whitespace").segment(text)
+    assert texts(text, spans) == ["วันนี้อากาศดี", "ฝนไม่ตก", "แดดออก"]
+
+
+def test_crfcut_spans_map_back_to_the_text(crfcut):
+    text = "ตำรวจจับกุมผู้ต้องสงสัยได้แล้วเมื่อคืนนี้ เจ้าหน้าที่กล่าวว่าการสอบสวนยังคงดำเนินต่อไป"
+    spans = crfcut.segment(text)
+    check_spans(text, spans)
+    assert len(spans) == 2
+
+
+POLICE = "ตำรวจภูธรจังหวัดเชียงใหม่จับกุมผู้ต้องสงสัยในคดีปล้นร้านทองกลางเมืองได้แล้วเมื่อคืนวันพฤหัสบดีที่ผ่านมา"
+OFFICIAL = "เจ้าหน้าที่ระบุว่าผู้ต้องสงสัยยอมรับสารภาพและการสอบสวนเพื่อขยายผลยังคงดำเนินต่อไป"
+
+
+@pytest.mark.parametrize("first,second", [
+    (POLICE, OFFICIAL),
+    ("กรมอุตุนิยมวิทยาประกาศเตือนว่าจะมีฝนตกหนักถึงหนักมากในหลายจังหวัดของภาคใต้ตลอดสัปดาห์นี้",
+     "ประชาชนที่อาศัยอยู่ในพื้นที่เสี่ยงควรเตรียมพร้อมรับมือกับน้ำท่วมฉับพลันและน้ำป่าไหลหลาก"),
+    ("ธนาคารแห่งประเทศไทยมีมติคงอัตราดอกเบี้ยนโยบายไว้ที่ร้อยละ 2.50 ต่อปี",
+     "คณะกรรมการนโยบายการเงินคาดว่าเศรษฐกิจไทยจะขยายตัวได้ดีขึ้นในช่วงครึ่งหลังของปี"),
+])
+def test_thaiseg_splits_news_sentences(thaiseg, first, second):
+    text = first + " " + second
+    assert texts(text, thaiseg.segment(text)) == [first, second]
+
+
+def test_thaiseg_does_not_split_clauses(thaiseg):
+    # spaces before a subordinate clause ("ซึ่ง ...") and inside a date are not sentence ends
+    clause = ("เมื่อวันที่ 22 ธันวาคม ณ กรุงฮานอย กระทรวงการต่างประเทศได้จัดการประชุมเต็มคณะ "
+              "ซึ่งเป็นส่วนหนึ่งของการประชุมทางการทูตครั้งที่ 32")
+    assert texts(clause, thaiseg.segment(clause)) == [clause]
+
+
+def test_newlines_always_end_a_sentence(thaiseg):
+    text = "บรรทัดแรก\nบรรทัดที่สอง"
+    assert texts(text, thaiseg.segment(text)) == ["บรรทัดแรก", "บรรทัดที่สอง"]
+
+
+def test_segment_paragraphs_yields_sentences_per_line(thaiseg):
+    out = list(segment_paragraphs(["ฝนตกหนักทั้งคืนจนน้ำท่วมถนน\n", "\n", "Hello there. How are you?\n"], thaiseg))
+    assert out == [["ฝนตกหนักทั้งคืนจนน้ำท่วมถนน"], [], ["Hello there.", "How are you?"]]
+
+
+# -- robustness catalogue ---------------------------------------------------------------
+
+def test_quotes_are_not_split(thaiseg):
+    text = 'เขากล่าวว่า "เราจะทำงานร่วมกัน เพื่อประชาชน ทุกคน" และจะเดินหน้าต่อไป'
+    spans = thaiseg.segment(text)
+    check_spans(text, spans)
+    assert not any(t.count('"') == 1 for t in texts(text, spans))
+    curly = "นายกฯ ระบุว่า “รัฐบาลพร้อมช่วยเหลือ ทุกพื้นที่” หลังน้ำท่วม"
+    assert not any(("“" in t) != ("”" in t) for t in texts(curly, thaiseg.segment(curly)))
+
+
+def test_parentheses_are_not_split(thaiseg):
+    text = "สหายเล หว้าย จุง กล่าวสุนทรพจน์ในการประชุม (ที่มา: สำนักข่าว VNA ภาพ: ไห่ มินห์)"
+    out = texts(text, thaiseg.segment(text))
+    assert any("(ที่มา: สำนักข่าว VNA ภาพ: ไห่ มินห์)" in t for t in out)
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("รัฐบาลได้อนุมัติงบประมาณประจำปี 2567 แล้ว", "ปี 2567"),
+    ("โครงการนี้เริ่มเมื่อ พ.ศ. 2567 และจะสิ้นสุดในอีกสามปี", "พ.ศ. 2567"),
+    ("การประชุมจัดขึ้นเมื่อวันที่ 5 มีนาคม ณ ทำเนียบรัฐบาล", "วันที่ 5"),
+])
+def test_numbers_and_dates_stay_with_their_word(thaiseg, text, kept):
+    assert any(kept in t for t in texts(text, thaiseg.segment(text)))
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("ดร. สมชาย ใจดี เดินทางมาถึงที่ประชุมแล้ว", "ดร. สมชาย"),
+    ("พ.ต.อ. สมศักดิ์ รักชาติ ผู้กำกับการสถานีตำรวจ ให้สัมภาษณ์", "พ.ต.อ. สมศักดิ์"),
+])
+def test_abbreviations_do_not_end_sentences(thaiseg, text, kept):
+    assert any(kept in t for t in texts(text, thaiseg.segment(text)))
+
+
+def test_latin_names_and_acronyms_stay_together(thaiseg):
+    text = "รองนายกรัฐมนตรี Tran Luu Quang เข้าร่วมการประชุมของ ASEAN และ WHO ที่กรุงฮานอย"
+    out = texts(text, thaiseg.segment(text))
+    assert any("Tran Luu Quang" in t for t in out)
+    assert any("ASEAN และ WHO" in t for t in out)
+
+
+def test_ellipsis_stays_with_the_text_before_it(thaiseg):
+    text = "เขารอคอยอยู่นาน... ในที่สุดเธอก็มาถึง"
+    out = texts(text, thaiseg.segment(text))
+    check_spans(text, thaiseg.segment(text))
+    assert not any(t.startswith((".", "…")) for t in out)
+    assert any(t.endswith("นาน...") or "นาน... ใน" in t for t in out)
+
+
+def test_trailing_and_leading_spaces_are_not_in_spans(thaiseg):
+    core = "ฝนตกหนักทั้งคืนจนน้ำท่วมถนน"
+    text = "   " + core + "   \t"
+    assert thaiseg.segment(text) == [(3, 3 + len(core))]
+
+
+def test_zero_width_and_no_break_spaces(thaiseg):
+    text = "\u200bวันนี้\u200bอากาศ\u200bดี\xa0มาก\u200b \ufeff"
+    spans = thaiseg.segment(text)
+    check_spans(text, spans)
+    assert texts(text, spans)[0].startswith("วันนี้")
+
+
+def test_text_without_thai(thaiseg):
+    text = "Hello world. This is Dr. Smith speaking at 10 a.m. today. Bye!"
+    assert texts(text, thaiseg.segment(text)) == [
+        "Hello world.", "This is Dr. Smith speaking at 10 a.m. today.", "Bye!"]
+    assert texts("2024-06-20 12:00", thaiseg.segment("2024-06-20 12:00")) == ["2024-06-20 12:00"]
+
+
+def test_megabyte_without_spaces_is_fast(thaiseg):
+    text = "ก" * 1_000_000
+    t0 = time.perf_counter()
+    assert thaiseg.segment(text) == [(0, len(text))]
+    assert time.perf_counter() - t0 < 5
+
+
+def _news_paragraph(chars: int) -> str:
+    lines = [x for x in (SEEDS / "001_51c23821779e26be.txt").read_text(encoding="utf-8").splitlines() if len(x) > 100]
+    text = " ".join(lines)
+    return (text + " ") * (chars // len(text)) + text[: chars % len(text)]
+
+
+def test_long_paragraph_time_is_linear(thaiseg):
+    small, large = _news_paragraph(10_000), _news_paragraph(40_000)
+    t0 = time.perf_counter()
+    check_spans(small, thaiseg.segment(small))
+    t_small = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    spans = thaiseg.segment(large)
+    t_large = time.perf_counter() - t0
+    check_spans(large, spans)
+    assert t_large < 4 * t_small * 2.0 + 1.0   # linear (with slack), not quadratic (16x)
+
+
+@pytest.mark.slow
+def test_megabyte_paragraph(thaiseg):
+    text = _news_paragraph(1_000_000)
+    t0 = time.perf_counter()
+    spans = thaiseg.segment(text)
+    assert time.perf_counter() - t0 < 300
+    check_spans(text, spans)
+    assert len(spans) > 1000
+
+
+# -- MT units -------------------------------------------------------------------------------
+
+def test_make_units_merges_short_fragments():
+    text = "ครับ ประโยคที่ยาวพอสมควรสำหรับการแปล (ภาพ)"
+    spans = [(0, 4), (5, 36), (37, 42)]
+    units = make_units(text, spans, min_chars=12, max_chars=600)
+    assert [(u.start, u.end, u.n_sentences) for u in units] == [(0, 42, 3)]
+    assert "merged" in units[0].flags
+
+
+def test_make_units_does_not_merge_past_the_limit():
+    text = "ก" * 50 + " ขข"
+    units = make_units(text, [(0, 50), (51, 53)], min_chars=12, max_chars=51)
+    assert [(u.start, u.end) for u in units] == [(0, 50), (51, 53)]
+
+
+def test_make_units_splits_long_units_at_spaces():
+    words = ["คำ" + "ก" * 8] * 30
+    text = " ".join(words)
+    units = make_units(text, [(0, len(text))], min_chars=12, max_chars=100)
+    assert all(u.end - u.start <= 100 for u in units)
+    assert " ".join(text[u.start:u.end] for u in units) == text
+    assert all("split" in u.flags for u in units)
+
+
+def test_split_long_prefers_sentence_boundaries(thaiseg):
+    first = "ธนาคารแห่งประเทศไทยมีมติคงอัตราดอกเบี้ยนโยบายไว้ที่ร้อยละ 2.50 ต่อปี"
+    second = "คณะกรรมการนโยบายการเงินคาดว่าเศรษฐกิจไทยจะขยายตัวได้ดีขึ้น ในช่วงครึ่งหลังของปี"
+    text = first + " " + second
+    limit = len(text) - 5
+    assert texts(text, split_long(text, lambda s: len(s) > limit, segmenter=thaiseg)) == [first, second]
+    # without a segmenter the cut is at the last space that fits
+    assert texts(text, split_long(text, lambda s: len(s) > limit)) == [
+        text[: text.rindex(" ")], "ในช่วงครึ่งหลังของปี"]
+
+
+def test_split_long_uses_words_then_hard_cut():
+    text = "การประชุมสุดยอดผู้นำอาเซียนครั้งที่สี่สิบสาม"      # no space: Thai word boundaries
+    pieces = split_long(text, lambda s: len(s) > 12)
+    assert all(len(text[a:b]) <= 12 for a, b in pieces)
+    assert "".join(texts(text, pieces)) == text
+    assert all(text[a:b] in text for a, b in pieces) and len(pieces) >= 4
+    word = "ก้" * 20                                      # one "word": hard cut, never before a mark
+    cut = split_long(word, lambda s: len(s) > 7)
+    assert "".join(texts(word, cut)) == word
+    assert all(len(word[a:b]) <= 7 and word[a] == "ก" for a, b in cut)
+
+
+def test_split_long_by_token_count():
+    text = " ".join(["ข่าว"] * 100)
+    pieces = split_long(text, lambda s: len(s.split()) > 30)
+    assert [len(text[a:b].split()) for a, b in pieces] == [30, 30, 30, 10]
+    assert split_long("  ", lambda s: True) == []
+
+
+def _seed_doc(name: str) -> Doc:
+    raw = (SEEDS / name).read_text(encoding="utf-8").splitlines()
+    doc = Doc(doc_id="seed" + name[:3], file=name)
+    for i, text in enumerate(raw, start=1):
+        thai = sum("\u0e00" <= c <= "\u0e7f" for c in text)
+        kind = "body" if thai > 10 else ("blank" if not text.strip() else "caption_vi")
+        doc.lines.append(Line(line=i, text=text, kind=kind))
+    return doc
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SEEDS.glob("*.txt")))
+def test_units_are_faithful_to_seed_lines(thaiseg, name):
+    doc = _seed_doc(name)
+    cfg = SegmentConfig(max_unit_chars=300)
+    build_units(doc, thaiseg, cfg)
+    assert doc.units
+    by_line = {line.line: line for line in doc.lines}
+    seen: dict[int, list] = {}
+    for u in doc.units:
+        line = by_line[u.line]
+        assert line.kind in CORPUS_KINDS
+        assert line.text[u.start:u.end] == u.th and u.th == u.th.strip()
+        assert u.end - u.start <= 300
+        assert u.id == f"{doc.doc_id}:{u.line}:{len(seen.get(u.line, [])) + 1}"
+        seen.setdefault(u.line, []).append(u)
+    for number, units in seen.items():      # units cover the whole line, in order, without overlap
+        text = by_line[number].text
+        covered = "".join(text[u.start:u.end] for u in units)
+        assert covered.replace(" ", "") == text.strip().replace(" ", "").replace("\xa0", "")
+        assert all(a.end <= b.start for a, b in zip(units, units[1:]))
+
+
+def test_build_units_content_span_kinds_and_no_thai(thaiseg):
+    doc = Doc(doc_id="d", file="x.txt", lines=[
+        Line(1, "หัวข้อข่าว ยาวพอสมควร สำหรับการทดสอบ", kind="title"),
+        Line(2, "ภาพประกอบข่าวการประชุม - ภาพ: VGP/Hai Minh", kind="caption_th", info={"content": [0, 22]}),
+        Line(3, "Only English here, nothing Thai.", kind="body"),
+        Line(4, "เนื้อหาข่าวที่ไม่ควรนับ", kind="chrome"),
+        Line(5, POLICE + " " + OFFICIAL, kind="body"),
+    ])
+    build_units(doc, thaiseg, SegmentConfig())
+    got = [(u.id, u.kind, u.th, u.n_sentences) for u in doc.units]
+    assert got[0] == ("d:1:1", "title", "หัวข้อข่าว ยาวพอสมควร สำหรับการทดสอบ", 1)
+    assert got[1] == ("d:2:1", "caption_th", "ภาพประกอบข่าวการประชุม", 1)
+    assert [g[0] for g in got[2:]] == ["d:5:1", "d:5:2"]
