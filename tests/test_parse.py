@@ -339,3 +339,10 @@ def test_html_markup_in_text_files(parser: PageParser) -> None:
     saved = "<!DOCTYPE html>\n<html><body>\n<h1>หัวข้อข่าวภาษาไทย</h1>\n<p>ย่อหน้าแรกของบทความ</p>\n</body></html>\n"
     doc = parse_text(saved, parser)
     assert [(ln.line, ln.kind) for ln in doc.lines] == [(3, "title"), (4, "lead")]
+
+
+def test_headline_first_line_without_banner_or_date(parser: PageParser) -> None:
+    doc = parse_text("\ufeffหัวข้อข่าวทดสอบ\r\n\r\nเนื้อหาข่าวภาษาไทยที่ยาวพอสมควร\r\n", parser)
+    assert [ln.kind for ln in doc.lines] == ["title", "blank", "lead"]
+    doc = parse_text("ประโยคแรกของข่าวที่จบด้วยจุด.\nเนื้อหาข่าวภาษาไทยที่ยาวพอสมควรและยาวกว่าบรรทัดแรกมาก\n", parser)
+    assert doc.lines[0].kind == "lead"

@@ -211,7 +211,12 @@ class PageParser:
             meta_next = nxt is not None and lines[nxt].kind == "metadata"
             short = len(lines[first].text) <= _MAX_TITLE and not re.search(r"[.;:]\s*$", lines[first].text)
             # "Thai line, then the publication/date line" is the title whatever its length
-            if meta_next or (short and (top_chrome or meta_soon)):
+            nxt_len = len(lines[nxt].text) if nxt is not None and lines[nxt].kind == "body" else 0
+            # a short headline-like first line followed by a longer paragraph (pages without banner/date)
+            headline = (len(lines[first].text) <= _MAX_HEADING and not P.SENTENCE_END.search(lines[first].text)
+                        and nxt_len >= 1.5 * len(lines[first].text)
+                        and all(ln.kind in ("chrome", "image", "invalid", "artefact") for ln in before))
+            if meta_next or (short and (top_chrome or meta_soon)) or headline:
                 title_i = first
         if title_i is not None:
             lines[title_i].kind = "title"
