@@ -230,8 +230,7 @@ def test_make_units_merges_short_fragments():
     text = "ครับ ประโยคที่ยาวพอสมควรสำหรับการแปล (ภาพ)"
     spans = [(0, 4), (5, 36), (37, 42)]
     units = make_units(text, spans, min_chars=12, max_chars=600)
-    assert [(u.start, u.end, u.n_sentences) for u in units] == [(0, 42, 3)]
-    assert "merged" in units[0].flags
+    assert [(u.start, u.end, u.n_sentences, u.flags) for u in units] == [(0, 42, 3, [])]
 
 
 def test_make_units_does_not_merge_past_the_limit():
@@ -247,6 +246,9 @@ def test_make_units_splits_long_units_at_spaces():
     assert all(u.end - u.start <= 100 for u in units)
     assert " ".join(text[u.start:u.end] for u in units) == text
     assert all("split" in u.flags for u in units)
+    # whole sentences packed under the limit are not flagged
+    two = make_units(text, [(0, 54), (55, len(text))], min_chars=12, max_chars=200)
+    assert [u.flags for u in two] == [[], ["split"], ["split"]]
 
 
 def test_split_long_prefers_sentence_boundaries(thaiseg):

@@ -35,7 +35,11 @@ WORD_WINDOW = 2000      # characters tokenised at once when looking for word bou
 
 @dataclass
 class UnitSpan:
-    """A unit before it becomes a :class:`mt.records.Unit`: offsets into the line text."""
+    """A unit before it becomes a :class:`mt.records.Unit`: offsets into the line text.
+
+    ``flags`` holds ``"split"`` when the unit starts or ends inside a sentence (a
+    sentence longer than the limit was cut at a space, word or character).
+    """
 
     start: int
     end: int
@@ -59,7 +63,7 @@ def make_units(text: str, sentence_spans: list[tuple[int, int]], min_chars: int,
         return max_chars <= 0 or b.end - a.start <= max_chars
 
     def merged(a: UnitSpan, b: UnitSpan) -> UnitSpan:
-        return UnitSpan(a.start, b.end, a.n_sentences + b.n_sentences, sorted({*a.flags, *b.flags, "merged"}))
+        return UnitSpan(a.start, b.end, a.n_sentences + b.n_sentences, sorted({*a.flags, *b.flags}))
 
     # short fragments merge into the previous unit ...
     out: list[UnitSpan] = []
@@ -88,9 +92,13 @@ def make_units(text: str, sentence_spans: list[tuple[int, int]], min_chars: int,
             continue
         inner = [(s, e) for s, e in sentence_spans if s >= u.start and e <= u.end]
         pieces = _split_span(text, u.start, u.end, lambda s: len(s) > max_chars, inner, segmenter)
+        starts = {a for a, _ in inner}
+        ends = {b for _, b in inner}
         for s, e in pieces:
             n = sum(1 for a, b in inner if a >= s and b <= e) or 1
-            final.append(UnitSpan(s, e, n, sorted({*u.flags, "split"})))
+            # "split": the unit starts or ends inside a sentence
+            flags = u.flags if (s in starts and e in ends) else sorted({*u.flags, "split"})
+            final.append(UnitSpan(s, e, n, list(flags)))
     return final
 
 
