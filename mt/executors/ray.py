@@ -87,10 +87,16 @@ def _sum_stats(into: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the map stages (callable classes: one instance per Ray actor) --------------------------------
+def _config(data: dict[str, Any]) -> RunConfig:
+    """Rebuild the run config in a worker from plain data (validated by the worker's own code)."""
+    return RunConfig.model_validate(data)
+
+
 class PrepDocs:
     """read_doc + parse + segment for a batch of ``(idx, path, name)`` rows."""
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config_data: dict[str, Any]):
+        config = _config(config_data)
         self.parse = ParseStage()
         self.segment = SegmentStage(config)
 
@@ -111,8 +117,8 @@ class PrepDocs:
 class TranslateDocs:
     """TranslateStage.translate_batch over a batch of documents; the translator is loaded once per actor."""
 
-    def __init__(self, config: RunConfig, translator: Any = None):
-        self.stage = TranslateStage(config, translator=translator)
+    def __init__(self, config_data: dict[str, Any], translator: Any = None):
+        self.stage = TranslateStage(_config(config_data), translator=translator)
         self.stage.translator  # load now: a missing model fails the actor's start, not a batch
         self.actor_id = uuid.uuid4().hex
         self.calls = 0
@@ -141,8 +147,8 @@ class TranslateDocs:
 class AlignDocs:
     """AlignStage per document; the aligner (and its embedder) is built once per actor."""
 
-    def __init__(self, config: RunConfig, mt_is_real: bool):
-        self.stage = AlignStage(config, mt_is_real=mt_is_real)
+    def __init__(self, config_data: dict[str, Any], mt_is_real: bool):
+        self.stage = AlignStage(_config(config_data), mt_is_real=mt_is_real)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
         docs, infos = _docs_in(batch), _infos_in(batch)
@@ -324,7 +330,7 @@ class RayExecutor:
 
         config = self.config
         plan = self._plan()
-        wconfig = self._worker_config()
+        wconfig = self._worker_config().model_dump(mode="json")
         retries = {"max_restarts": config.executor.ray_max_retries,
                    "max_task_retries": config.executor.ray_max_retries}
         bs = plan["batch_size"]
