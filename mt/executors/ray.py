@@ -24,7 +24,6 @@ import os
 import pickle
 import re
 import signal
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -373,9 +372,9 @@ class RayExecutor:
                 t0 = time.perf_counter()
                 writer.write(doc)
                 t_write += time.perf_counter() - t0
-            engine_stats: dict[str, Any] = {}
+            summed: dict[str, Any] = {}
             for _, stats in actor_stats.values():
-                _sum_stats(engine_stats, stats)
+                _sum_stats(summed, stats)
             timings = {"load_engines": t_load, **totals, "write": t_write, "total": time.perf_counter() - t_start}
             executor = {"kind": self.name, "address": config.executor.ray_address, **plan,
                         "actors_reporting_stats": len(actor_stats),
@@ -384,7 +383,7 @@ class RayExecutor:
                 log.warning("translate actors loaded the engine differently: %s", list(sigs.values()))
                 executor["actor_signatures"] = list(sigs.values())
             return finish_run(config, writer, started=started, executor=executor, timings=timings,
-                              engine_stats=engine_stats)
+                              engine_stats=summed)
         except MtError:
             writer.abort()
             raise
