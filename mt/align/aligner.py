@@ -110,6 +110,13 @@ class Aligner:
     # ------------------------------------------------------------------ scoring
     def score(self, doc: Doc) -> dict[int, list[Candidate]]:
         """Candidates and their signals for every Vietnamese line to align, keyed by index in doc.vi_lines."""
+        return self._score(doc, [])[0]
+
+    def _similarity_units(self, doc: Doc) -> list:
+        return [u for u in doc.units if u.kind in self.cfg.similarity_for and u.en]
+
+    def _score(self, doc: Doc, extra: list[str]) -> tuple[dict[int, list[Candidate]], dict[str, np.ndarray]]:
+        """Scoring with one embedding batch for the page (``extra`` texts are embedded in the same batch)."""
         lines = doc.lines
         pos_of = vi_positions(doc)
         thai = [i for i, ln in enumerate(lines) if ln.kind in THAI_CANDIDATE_KINDS and ln.lang == "th"]
@@ -117,7 +124,7 @@ class Aligner:
         to_align = [k for k, v in enumerate(doc.vi_lines)
                     if lines[pos_of[k]].kind in ("caption_vi", "credit")] if doc.vi_lines else []
         if not to_align:
-            return {}
+            return {}, (self._embed(extra) if extra else {})
         vi_parts = {k: _vi_parts(doc.vi_lines[k]) for k in to_align}
         repeated = Counter(doc.vi_lines[k].vi for k in to_align)
         cand_lists = {k: self._candidates(doc, k, pos_of[k], thai, title_i, repeated)
@@ -126,7 +133,7 @@ class Aligner:
         # headings) that compete with them for the "rank" signal; long body paragraphs only when candidates
         pool = sorted({c.th_index for cs in cand_lists.values() for c in cs}
                       | {i for i in thai if lines[i].kind in ("title", "caption_th", "heading")})
-        texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in pool]
+        texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in pool] + list(extra)
         emb = self._embed(texts)
         centre, scale = self._calibration()
         th_keys = [i for i in pool if _content(lines[i]) in emb]
@@ -164,7 +171,7 @@ class Aligner:
                     s["mt"] = chrf_score(v.en_from_vi, unit_en.get(th_line.line), *self.cfg.chrf_range)
                 c.score = self.combine(s)
             out[k] = cands
-        return out
+        return out, emb
 
     def _candidates(self, doc: Doc, k: int, pos: int, thai: list[int], title_i: int | None,
                     repeated: Counter) -> list[Candidate]:
@@ -232,10 +239,11 @@ class Aligner:
     def align(self, doc: Doc) -> Doc:
         if not doc.lines:
             return doc
-        candidates = self.score(doc)
+        units = self._similarity_units(doc)
+        candidates, emb = self._score(doc, [t for u in units for t in (u.th, u.en)])
         decide(doc, candidates, self.cfg)
         self._fill_units(doc)
-        self._similarity(doc)
+        self._similarity(units, emb)
         return doc
 
     def _fill_units(self, doc: Doc) -> None:
@@ -254,11 +262,9 @@ class Aligner:
         if titles and not doc.meta.get("title_vi"):
             doc.meta["title_vi"] = max(titles, key=lambda v: v.score).vi
 
-    def _similarity(self, doc: Doc) -> None:
-        units = [u for u in doc.units if u.kind in self.cfg.similarity_for and u.en]
-        if not units:
-            return
-        emb = self._embed([u.th for u in units] + [u.en for u in units])
+    @staticmethod
+    def _similarity(units: list, emb: dict[str, np.ndarray]) -> None:
+        """Reference-free adequacy of a unit's English: embedding cosine th <-> en."""
         for u in units:
             a, b = emb.get(u.th), emb.get(u.en)
             u.scores["similarity"] = round(float(a @ b), 4) if a is not None and b is not None else None
