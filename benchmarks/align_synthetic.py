@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser, aligner = PageParser(), Aligner(cfg, use_mt=False, embedder=CachedEmbedder(get_embedder(cfg.embedder)))
     n_vi = sum(len(p[2]) for p in pages)
-    report = [f"# Vietnamese-caption alignment: synthetic benchmark (FLORES-200 dev)", "",
+    report = ["# Vietnamese-caption alignment: synthetic benchmark (FLORES-200 dev)", "",
               f"Command: `PYTHAINLP_OFFLINE=1 python benchmarks/align_synthetic.py --pages {args.pages} "
               f"--seed {args.seed} --split {args.split}{' --hard' if args.hard else ''}{' --write' if args.write else ''}`", "",
               f"{args.pages} pages, {n_vi} Vietnamese lines, articles of the '{args.split}' half (thresholds were set on "

@@ -119,10 +119,6 @@ def blocks_md(lines: list[str]) -> list[Block]:
 
 
 # ---------------------------------------------------------------- html
-_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "td", "th", "dt", "dd",
-               "blockquote", "caption", "title", "pre", "address", "div", "section", "article",
-               "header", "footer", "figure", "ul", "ol", "table", "tr", "tbody", "thead", "main",
-               "nav", "aside", "body", "html", "span", "a", "em", "strong", "b", "i"}
 _LEAF_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "td", "th", "dt", "dd",
               "caption", "title", "pre", "address", "blockquote"}
 _CONTAINER_TAGS = {"div", "section", "article", "header", "footer", "figure", "ul", "ol", "table", "tr",
@@ -223,5 +219,4 @@ def blocks_html(lines: list[str]) -> list[Block]:
         flush()
 
     walk(soup, 1)
-    # figcaptions: remember the figure they belong to
     return out
