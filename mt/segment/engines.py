@@ -140,10 +140,13 @@ def latin_boundaries(text: str, cands) -> list[bool]:
 class ThaiSeg:
     """Our segmenter: a linear-chain CRF over candidate spaces (see :mod:`mt.segment.features`).
 
-    The model file ships inside the package (``mt/segment/thaiseg.crfsuite``) and is
-    loaded on the instance; rules veto boundaries inside quotes/brackets, after title
-    abbreviations and between a number-taking word and its number. Text without Thai
-    letters uses a punctuation rule instead.
+    The model files ship inside the package (``mt/segment/thaiseg.crfsuite`` and
+    ``thaiseg.json``) and are loaded on the instance. The CRF gives each candidate
+    space a probability of ending a sentence. Rules veto boundaries inside quotes or
+    brackets, after title abbreviations and between a number-taking word and its
+    number. :class:`LengthPriorDecoder` (parameters in ``thaiseg.json``) then picks
+    the boundaries. Text without Thai letters uses a punctuation rule instead.
+    Trained by ``benchmarks/train_segmenter.py``; scores in ``benchmarks/segment.md``.
     """
 
     name = "thaiseg"

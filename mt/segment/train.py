@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 FLORES_DEV = Path("/work/shared/data/flores200/dev")
 MAX_SENTENCES = 6
-TRAIN_PARAMS = {"c1": 0.0, "c2": 1.0, "max_iterations": 300, "feature.possible_transitions": True}
+TRAIN_PARAMS = {"c1": 0.3, "c2": 1.0, "max_iterations": 300, "feature.possible_transitions": True}
 # seeded augmentation of the training paragraphs (see training_paragraphs)
 AUGMENT = {"regroupings": 3, "cross": 6, "short": 3}
 
