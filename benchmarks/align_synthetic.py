@@ -113,6 +113,7 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
     for _ in range(rng.choice([0, 1, 1, 2])):
         blocks.insert(rng.randint(1, len(blocks)), ("orphan", None))
     photo = 0
+    used: set[int] = set()
     for kind, s in blocks:
         if kind == "body":
             ln = add(s["th"])
@@ -140,9 +141,11 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
             vi_en[v], en_of_line[t] = title["en"], other["en"]
             add()
         elif kind == "orphan":
-            body = [b for k2, b in blocks if k2 == "body"]
+            body = [b for k2, b in blocks if k2 == "body" and id(b) not in used]
             # hard: a Vietnamese sentence of the same story whose Thai text is a paragraph elsewhere
+            # (each used once: a repeated alt-text is title-like by design)
             src = rng.choice(body) if hard and body else rng.choice(rng.choice(others))
+            used.add(id(src))
             v = add(src["vi"] + rng.choice(["", " (Nguồn: TTXVN)"]))
             gold[v] = ("unpaired", None)
             vi_en[v] = src["en"]
