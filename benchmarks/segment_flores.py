@@ -49,11 +49,11 @@ def cv_row(name: str, results: list[dict]) -> str:
     return f"| {name} | {ms('precision')} | {ms('recall')} | {ms('f1')} | {ms('exact')} | {n} | |"
 
 
-def cross_validate(articles: list[T.Article], k: int, log) -> tuple[list[dict], list[dict], list[dict]]:
+def cross_validate(articles: list[T.Article], k: int, log) -> tuple[list[dict], list[dict]]:
     import train_segmenter as TS
 
     featurizer = TS.cached_featurizer()
-    allr, news, pooled_pairs = [], [], []
+    allr, news = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i, test in enumerate(T.folds(articles, k)):
             train = [a for a in articles if a not in test]
@@ -68,7 +68,7 @@ def cross_validate(articles: list[T.Article], k: int, log) -> tuple[list[dict], 
             news.append(rn)
             log(f"fold {i + 1}/{k}: train {len(train)} articles, test {len(test)}: "
                 f"F1 {r['f1']:.3f} (news {rn['f1']:.3f})")
-    return allr, news, pooled_pairs
+    return allr, news
 
 
 def main() -> None:
@@ -104,7 +104,7 @@ def main() -> None:
     for name in ("whitespace", "crfcut"):
         lines.append(row(f"{name}, Wikinews articles only", T.evaluate(get_segmenter(name), news)))
     if not args.no_cv:
-        allr, newsr, _ = cross_validate(articles, args.folds, log)
+        allr, newsr = cross_validate(articles, args.folds, log)
         lines.append(cv_row(f"thaiseg {args.folds}-fold CV by article (held out), mean ± sd", allr))
         lines.append(cv_row(f"thaiseg {args.folds}-fold CV, Wikinews articles only", newsr))
     text = "\n".join(lines)
