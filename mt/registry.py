@@ -21,6 +21,7 @@ _EXTRAS = {
     "uvicorn": "review",
     "jinja2": "review",
     "multipart": "review",
+    "sentence_transformers": "embed",
 }
 
 

@@ -37,10 +37,13 @@ class ParseStage(Stage):
 
     name = "parse"
 
-    def process(self, doc: Doc) -> Doc:
-        from .parse import parse_doc
+    def __init__(self) -> None:
+        from .parse import PageParser
 
-        parse_doc(doc)
+        self.parser = PageParser()  # builds its language identifier once for every page
+
+    def process(self, doc: Doc) -> Doc:
+        self.parser.parse(doc)
         doc.stages.append(self.name)
         return doc
 
