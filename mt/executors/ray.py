@@ -338,6 +338,9 @@ class RayExecutor:
         ctx.execution_options.preserve_order = True    # rows come back in input order
         ctx.enable_progress_bars = False               # the driver shows one bar over written documents
         ctx.print_on_execution_start = False
+        ray_data_log = logging.getLogger("ray.data")      # Ray Data's INFO chatter; errors still show
+        saved_level = ray_data_log.level
+        ray_data_log.setLevel(logging.ERROR if config.quiet else logging.WARNING)
         writer = open_writer(config, signature)
         totals = {name: 0.0 for name in STAGE_NAMES}
         actor_stats: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -401,6 +404,7 @@ class RayExecutor:
                                  f"{config.executor.ray_max_retries} times)") from exc
         finally:
             ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start = saved
+            ray_data_log.setLevel(saved_level)
 
 
 def _map(ds: Any, cls: type, args: tuple, batch_size: int, compute: Any, retries: dict[str, int], **resources: Any) -> Any:
