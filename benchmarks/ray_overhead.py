@@ -140,7 +140,7 @@ def main() -> None:
         print("\nReading: the translate stage scales with the number of actors (each holds its own model), as long "
               "as the prep and align pools keep up and the single driver can write (it is far from the bound). "
               "On GPUs, replace the per-sentence cost above by the real model's cost per actor measured on the "
-              "target GPU (benchmarks/translate_speed.py) -- this machine has no GPU, so no GPU figure is claimed.")
+              "target GPU (a Ray run with ray_actors = 1: timings_s.translate / engine_stats.translated) -- this machine has no GPU, so no GPU figure is claimed.")
 
 
 if __name__ == "__main__":
