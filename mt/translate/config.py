@@ -25,7 +25,7 @@ class TranslateConfig(Section):
     guard: bool = True              # detect degenerate outputs (empty, copy, wrong script, loops)
     retry_degenerate: bool = True   # retry degenerate rows once with repetition penalties / another beam
     inter_threads: int | None = None   # ctranslate2: parallel translators (default: CPU cores on CPU, 1 on CUDA)
-    intra_threads: int | None = None   # ctranslate2: threads per translator (default: 1 on CPU)
+    intra_threads: int | None = None   # ctranslate2: threads per translator (default 1 on CPU); transformers: torch threads (process-wide; default torch's, 1 for the tiny model)
     ct2_dir: str | None = None      # where converted CTranslate2 models go (default $MT_CACHE_DIR/ct2)
     progress: bool | None = None    # tqdm progress bar; None = only when stderr is a terminal
 

@@ -188,6 +188,12 @@ class TransformersEngine(Engine):
                               where="translate.compute_type",
                               fix=f"use one of: auto, {', '.join(dtypes)} (int8 needs engine = \"ctranslate2\")")
         self.compute_type = ct
+        # torch intra-op threads (process-wide). The tiny test model runs on one thread: a small model
+        # gains nothing from more, and on a busy machine two spinning threads make it ~50x slower.
+        threads = cfg.intra_threads or (1 if not self.is_real and self.device == "cpu" else None)
+        if threads and self.device == "cpu":
+            torch.set_num_threads(threads)
+        self.threads = torch.get_num_threads()
         self._models: dict[str, Any] = {}
         for lang, path in self.hf.paths.items():
             if path in self._models:

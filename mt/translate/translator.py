@@ -91,7 +91,7 @@ class Translator:
         self._bar: Any = None
         self._models = engine.models()
         self.stats = {"sources": 0, "unique": 0, "cached": 0, "translated": 0, "engine_calls": 0,
-                      "retried": 0, "degenerate": 0, "split": 0}
+                      "retried": 0, "degenerate": 0, "split": 0, "target_tokens": 0}
         self._context = {
             "engine": engine.name,
             "compute_type": engine.compute_type,
@@ -264,7 +264,9 @@ class Translator:
 
     def _run_group(self, group: list[list[str]], src_lang: str, piece_len: dict[str, int]) -> list[list[Translation]]:
         jobs = [(batch, self._params_for(max(piece_len[p] for p in batch))) for batch in group]
+        before = self.engine.generated_tokens
         outs_group = self.engine.generate_many(jobs, src_lang)
+        self.stats["target_tokens"] += self.engine.generated_tokens - before
         self.stats["engine_calls"] += 1
         self.stats["translated"] += sum(len(b) for b in group)
         if not self.cfg.guard:
@@ -283,9 +285,12 @@ class Translator:
                                     no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
                     retry_jobs.append(([batch[i] for i in bad], retry))
                     owners.append(k)
+            before = self.engine.generated_tokens
+            retry_outs = self.engine.generate_many(retry_jobs, src_lang)
+            self.stats["target_tokens"] += self.engine.generated_tokens - before
             self.stats["engine_calls"] += 1
             self.stats["retried"] += sum(len(b) for b in bad_group)
-            for k, again in zip(owners, self.engine.generate_many(retry_jobs, src_lang)):
+            for k, again in zip(owners, retry_outs):
                 for i, out in zip(bad_group[k], again):
                     retried[k][i] = (out, check(group[k][i], out, src_lang))
         results: list[list[Translation]] = []
