@@ -20,7 +20,7 @@ from mt.pipeline import run_pipeline
 
 ray = pytest.importorskip("ray")
 
-from mt.executors.ray import KILL_ONCE_ENV, RayExecutor  # noqa: E402
+from mt.executors.ray import KILL_ONCE_ENV, RayExecutor, _check_reachable  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -172,6 +172,17 @@ def test_plan_puts_one_translate_actor_per_gpu_and_fills_cpus_otherwise(tmp_path
     assert plan({"CPU": 8.0, "GPU": 8.0})["translate_actors"] == 6       # 8 CPUs - 2 x 2 x 0.5 left for 6 actors
     with pytest.raises(ConfigError, match=r"2 translate actors x 1 GPUs need more GPUs than the cluster has \(1\)"):
         plan({"CPU": 8.0, "GPU": 1.0}, **{"executor.ray_actors": 2})
+
+
+def test_unreachable_cluster_address_is_a_quick_config_error(tmp_path):
+    import socket
+
+    with socket.socket() as s:           # a port that nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match=rf"no Ray cluster answers at '127.0.0.1:{port}'.* -- fix: start one with"):
+        _check_reachable(f"127.0.0.1:{port}")      # what RayExecutor._connect runs before ray.init(address=...)
+    _check_reachable("auto")                        # other address forms are left to Ray
 
 
 def test_missing_ray_names_the_extra(monkeypatch, tmp_path):

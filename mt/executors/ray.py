@@ -222,6 +222,8 @@ class RayExecutor:
         address = self.config.executor.ray_address
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                                   "configure_logging": True}
+        if address:
+            _check_reachable(address)
         try:
             if address:
                 ray.init(address=address, **kwargs)
@@ -428,6 +430,21 @@ def _map(ds: Any, cls: type, args: tuple, batch_size: int, compute: Any, retries
 
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.M)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a HOST:PORT nobody listens on (Ray itself retries for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return          # "auto", "local" and other forms are left to Ray
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(f"no Ray cluster answers at '{address}': {exc.strerror or exc}", where="executor.ray_address",
+                          fix="start one with `ray start --head` (port 6379) and pass HEAD_IP:6379, use 'auto' on a "
+                              "cluster node, or omit --ray-address to start a local Ray") from None
 
 
 def _summary(exc: BaseException) -> str:
