@@ -64,7 +64,8 @@ def test_sigkill_mid_translation_then_rerun_translates_only_the_rest(tiny_model_
     third = _run(cfg, tmp_path / "out3", env)
     third.communicate(timeout=600)
     stats3 = json.loads((tmp_path / "out3" / "manifest.json").read_text())["engine_stats"]
-    assert stats3["translated"] == 0 and stats3["engine_calls"] == 0 and stats3["cached"] == total
+    # (a sentence repeated in two documents is a cache hit in each document's batch)
+    assert stats3["translated"] == 0 and stats3["engine_calls"] == 0 and stats3["cached"] >= total
     c2 = (tmp_path / "out2" / "corpus.jsonl").read_text(encoding="utf-8")
     c3 = (tmp_path / "out3" / "corpus.jsonl").read_text(encoding="utf-8")
     assert [json.loads(x)["en"] for x in c2.splitlines()] == [json.loads(x)["en"] for x in c3.splitlines()]
