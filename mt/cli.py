@@ -23,6 +23,8 @@ log = logging.getLogger("mt")
 
 def _setup_logging(quiet: bool, verbose: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    if quiet:  # no third-party progress bars either (e.g. transformers' "Loading weights")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("urllib3", "filelock", "httpx", "datasets", "fsspec"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
