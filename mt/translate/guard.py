@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-GUARD_VERSION = 1
+GUARD_VERSION = 2
 
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
 # letters only Vietnamese uses among Latin-script languages (d-stroke, horn / breve vowels, dot-below tones ...)
@@ -133,10 +133,10 @@ def check(source: str, output: str, src_lang: str) -> GuardResult:
         res.details = bad
         res.score = 1.0 - max(bad.values(), default=0.0)
         return res
-    if _source_marked(src, src_lang):
+    # copy: only for sources with source-language letters and (Vietnamese) a real sentence, since a
+    # copied name ("Trần Lưu Quang") can be a correct translation
+    if _source_marked(src, src_lang) and (src_lang != "vi" or len(src.split()) >= 4):
         sim = SequenceMatcher(None, src.casefold(), out.casefold(), autojunk=False).ratio()
-        if sim >= 0.5:
-            bad["copy"] = sim
         if sim >= COPY_SIMILARITY:
             res.flags.append("degenerate:copy")
             bad["copy"] = 1.0
