@@ -233,7 +233,8 @@ class RayExecutor:
             raise ConfigError(f"cannot connect to Ray at '{address}': {exc}" if address else f"cannot start Ray: {exc}",
                               where="executor.ray_address",
                               fix="start a cluster with `ray start --head` and pass its address "
-                                  "(--ray-address HOST:6379 or 'auto'), or omit the address for a local Ray") from None
+                                  "(--ray-address HOST:6379 or 'auto'), run on a node that has the cluster's auth "
+                                  "token (~/.ray/auth_token), or omit the address for a local Ray") from None
         return True
 
     def _plan(self) -> dict[str, Any]:
