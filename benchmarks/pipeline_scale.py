@@ -1,0 +1,99 @@
+"""End-to-end scaling of ``mt run`` with the tiny model: 10x and 100x copies of the seeds.
+
+Prints, for each size: wall time, the time inside the translate stage vs outside it, peak RSS of the run
+(a subprocess, so each size is measured alone), then the 10x -> 100x time ratio and the time of a re-run of
+the finished 100x job (everything comes from the translation cache).
+
+Copies are made unique (a copy number is appended to every Thai line) so the translation cache and the
+per-run de-duplication do not turn the copies into free work. One run per size; no timed asserts.
+
+    PYTHAINLP_OFFLINE=1 python benchmarks/pipeline_scale.py [--sizes 10 100] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+THAI = re.compile("[\u0e00-\u0e7f]")
+
+
+def make_copies(dst: Path, times: int) -> int:
+    dst.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for k in range(times):
+        for page in sorted((ROOT / "seeds").glob("*.txt")):
+            lines = page.read_text(encoding="utf-8").splitlines()
+            out = [f"{ln} ฉบับ {k}" if THAI.search(ln) and len(ln) > 40 else ln for ln in lines]
+            (dst / f"{page.stem}_copy{k:04d}.txt").write_text("\n".join(out) + "\n", encoding="utf-8")
+            n += 1
+    return n
+
+
+def run(inputs: Path, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "mt.cli", "run", str(inputs), "-c", str(ROOT / "configs" / "smoke.toml"),
+           "-o", str(out), "--quiet", "--no-review"]
+    env = {**os.environ, "PYTHAINLP_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"mt run failed ({proc.returncode}):\n{err.read().decode()[-2000:]}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    t = manifest["timings_s"]
+    return {"wall": wall, "timings": t, "counts": manifest["counts"], "engine": manifest.get("engine_stats", {}),
+            "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    ap.add_argument("--keep", help="keep inputs/outputs in this folder")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mt-scale-"))
+    results = {}
+    for size in args.sizes:
+        inputs = work / f"in{size}"
+        n_docs = make_copies(inputs, size)
+        # the smoke config's cache path is relative to the cwd: run from a scratch cwd with a fresh cache
+        scratch = work / f"cwd{size}"
+        scratch.mkdir(exist_ok=True)
+        os.chdir(scratch)
+        shutil.rmtree(scratch / "outputs", ignore_errors=True)
+        first = run(inputs, work / f"out{size}")
+        again = run(inputs, work / f"out{size}")
+        os.chdir(ROOT)
+        results[size] = (n_docs, first, again)
+        t = first["timings"]
+        inside = t.get("translate", 0.0)
+        print(f"== {size}x seeds: {n_docs} pages, {first['counts']['rows_sentences']} rows, "
+              f"{first['engine'].get('translated', '?')} sentences translated")
+        print(f"   wall {first['wall']:.1f} s (pipeline total {t['total']:.1f} s); translate stage {inside:.1f} s; "
+              f"outside the engine {t['total'] - inside:.1f} s = {100 * (t['total'] - inside) / t['total']:.1f}%")
+        print("   stages: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total"))
+        print(f"   peak RSS of the run: {first['peak_rss_mib']:.0f} MiB")
+        print(f"   re-run of the finished job: {again['wall']:.1f} s = {100 * again['wall'] / first['wall']:.1f}% of the "
+              f"first run; translated {again['engine'].get('translated', '?')} sentences")
+    if len(args.sizes) >= 2:
+        a, b = args.sizes[0], args.sizes[-1]
+        ra, rb = results[a][1], results[b][1]
+        print(f"== scaling {a}x -> {b}x: time x{rb['wall'] / ra['wall']:.2f} for x{b / a:.0f} the input; "
+              f"peak RSS {ra['peak_rss_mib']:.0f} -> {rb['peak_rss_mib']:.0f} MiB")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
