@@ -78,7 +78,7 @@ def build_opus_sized_marian(out: Path, seed: int = 0) -> Path:
     return out
 
 
-def load_sentences(n: int) -> list[str]:
+def load_sentences(n: int) -> tuple[list[str], str]:
     flores = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
     if flores.is_file():
         lines = flores.read_text(encoding="utf-8").splitlines()
@@ -96,8 +96,7 @@ def load_sentences(n: int) -> list[str]:
             seen.append(ln)
         if len(seen) >= n:
             break
-    print(f"input: {len(seen)} sentences from {source}")
-    return seen
+    return seen, source
 
 
 def run(model_dir: Path, texts: list[str], engine: str, compute_type: str, beam: int, ct2_dir: Path,
@@ -153,7 +152,8 @@ def main() -> None:
 
         say(f"versions: torch {torch.__version__}, transformers {transformers.__version__}, "
             f"ctranslate2 {ctranslate2.__version__}")
-        texts = load_sentences(max(args.greedy_n, args.beam_n) + 4)
+        texts, source = load_sentences(max(args.greedy_n, args.beam_n) + 4)
+        say(f"input: real Thai sentences from {source} (the first {len(texts)}, 4 of them for warm-up)")
         from mt.translate import TranslateConfig, load_translator
 
         probe = load_translator(TranslateConfig(preset="opus-mt", model=str(model_dir), cache=None, guard=False,
