@@ -88,7 +88,8 @@ class TranslateStage(Stage):
         if self._translator is None:
             from .translate import load_translator
 
-            self._translator = load_translator(self.config.translate)
+            # the local executor shows a document bar; the translator's own bar only when asked for
+            self._translator = load_translator(self.config.translate, progress=False if self.config.quiet else None)
         return self._translator
 
     def __call__(self, docs: Iterable[Doc]) -> Iterator[Doc]:
@@ -113,6 +114,7 @@ class TranslateStage(Stage):
             for (vline, _), res in zip(vi_items, self.translator.translate([t for _, t in vi_items], "vi")):
                 vline.en_from_vi = res.text
                 vline.flags.extend(f for f in res.flags if f not in vline.flags)
+                vline.scores.update(res.scores)
         for d in docs:
             d.stages.append(self.name)
         return docs

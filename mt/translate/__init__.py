@@ -7,12 +7,15 @@ model presets and their language codes live in :mod:`mt.translate.presets`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Engine, GenParams, Translation
 from .config import TranslateConfig
 from .engines import ENGINES
 from .presets import PRESETS, plan_for
+
+if TYPE_CHECKING:
+    from .translator import Translator
 
 __all__ = ["ENGINES", "PRESETS", "Engine", "GenParams", "Translation", "TranslateConfig", "Translator",
            "load_translator", "plan_for"]

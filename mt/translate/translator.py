@@ -31,6 +31,7 @@ from .batching import length_batches
 from .cache import TranslationCache, cache_key
 from .config import TranslateConfig
 from .guard import GUARD_VERSION, check
+from ..segment.units import split_long as seg_split_long
 
 log = logging.getLogger(__name__)
 
@@ -45,32 +46,11 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-def _fallback_split(text: str, too_long: Callable[[str], bool]) -> list[str]:
-    """Split in two at the space / punctuation nearest the middle, recursively (used only when
-    :mod:`mt.segment.units` does not provide ``split_long``)."""
-    if not too_long(text) or len(text) < 2:
-        return [text]
-    mid = len(text) // 2
-    cuts = [m.end() for m in re.finditer(r"[\s,;:.!?)\]]+", text) if 0 < m.end() < len(text)]
-    cut = min(cuts, key=lambda c: abs(c - mid)) if cuts else mid
-    left, right = text[:cut].strip(), text[cut:].strip()
-    if not left or not right:
-        left, right = text[:mid], text[mid:]
-    return _fallback_split(left, too_long) + _fallback_split(right, too_long)
-
-
 def split_long(text: str, too_long: Callable[[str], bool]) -> list[str]:
-    try:
-        from ..segment.units import split_long as seg_split_long
-    except ImportError:
-        log.warning("mt.segment.units.split_long is not available: splitting long input at spaces")
-        return _fallback_split(text, too_long)
-    pieces: list[str] = []
-    for part in seg_split_long(text, too_long):
-        piece = text[part[0]:part[1]] if isinstance(part, tuple) else part   # spans (start, end)
-        if piece.strip():
-            pieces.append(piece.strip())
-    return pieces or [text]
+    """Pieces of ``text`` none of which is ``too_long`` (cut at the best boundaries, see
+    :func:`mt.segment.units.split_long`), stripped, in order."""
+    pieces = [text[a:b].strip() for a, b in seg_split_long(text, too_long)]
+    return [p for p in pieces if p] or [text]
 
 
 class Translator:
