@@ -45,6 +45,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "executor.kind": args.executor,
         "executor.ray_address": args.ray_address,
         "review.build": False if args.no_review else None,
+        "output.force": True if args.force else None,
         "quiet": True if args.quiet else None,
     }
 
@@ -149,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["local", "ray"])
     run.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     run.add_argument("--no-review", action="store_true", help="do not write review.html")
+    run.add_argument("--force", action="store_true",
+                     help="run even if OUTPUT_DIR already holds the corpus of the same inputs and config")
     run.set_defaults(func=cmd_run)
 
     seg = sub.add_parser("segment", help="segment Thai paragraphs from stdin (one per line) into sentences")

@@ -34,6 +34,7 @@ class OutputConfig(Section):
     dir: str = "outputs/seeds"
     formats: list[Literal["parquet", "jsonl", "tmx", "moses"]] = ["parquet", "jsonl", "tmx", "moses"]
     parquet_rows_per_shard: int = 50_000
+    force: bool = False             # re-run even when OUTPUT_DIR already holds the corpus of these inputs and config
 
 
 class ExecutorConfig(Section):

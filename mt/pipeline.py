@@ -6,6 +6,8 @@ where the stages run.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import platform
 import time
@@ -35,6 +37,7 @@ class RunResult:
     manifest: dict[str, Any]
     exit_code: int = EXIT_OK
     timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False        # True: nothing changed since the corpus in output_dir was written; nothing ran
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -106,6 +109,40 @@ def open_writer(config: RunConfig, signature: dict[str, Any]) -> Any:
                         config.output.parquet_rows_per_shard)
 
 
+def run_digest(config: RunConfig) -> str:
+    """A digest of everything a corpus depends on: the input files' names and bytes, the package version
+    and the config (less the keys that cannot change the corpus: executor, quiet, force)."""
+    from .read import find_inputs
+
+    h = hashlib.sha256()
+    cfg = config.model_dump(mode="json", exclude={"executor": True, "quiet": True, "output": {"force"}})
+    h.update(json.dumps({"mt": __version__, "config": cfg}, sort_keys=True).encode())
+    for path, name in find_inputs(config.input.paths, config.input.patterns):
+        h.update(name.encode() + b"\0")
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def up_to_date(config: RunConfig) -> RunResult | None:
+    """The finished corpus in OUTPUT_DIR when it was made from the same inputs and config, else None."""
+    manifest_path = Path(config.output.dir) / "manifest.json"
+    if config.output.force or not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("run_digest") != run_digest(config):
+        return None
+    problems = manifest.get("counts", {}).get("input_problems", 0)
+    log.info("%s is up to date with its inputs and config (pass --force to run again)", config.output.dir)
+    return RunResult(output_dir=Path(config.output.dir), manifest=manifest,
+                     exit_code=EXIT_INPUT_PROBLEMS if problems else EXIT_OK, up_to_date=True)
+
+
 def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict[str, Any],
                timings: dict[str, float], engine_stats: dict[str, Any]) -> RunResult:
     """Write manifest, card and review into the writer's directory, move it into place, return the result.
@@ -113,6 +150,7 @@ def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict
     On failure the caller aborts the writer (the previous corpus, if any, stays in place).
     """
     manifest = base_manifest(config, started)
+    manifest["run_digest"] = run_digest(config)
     manifest["executor"] = executor
     manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     manifest["engine_stats"] = engine_stats
@@ -127,9 +165,14 @@ def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
     """Run the whole batch job described by ``config`` and return where the corpus is and its manifest.
 
     ``translator`` lets a caller pass an already-loaded engine (tests, notebooks);
-    by default the engine is loaded from ``config.translate``.
+    by default the engine is loaded from ``config.translate``. When OUTPUT_DIR already holds the corpus
+    of the same inputs and config (``manifest.json``'s ``run_digest``), nothing runs unless
+    ``config.output.force``.
     """
     from .executors import EXECUTORS
 
+    done = up_to_date(config)
+    if done is not None:
+        return done
     executor = EXECUTORS.get(config.executor.kind)(config)
     return executor.run(translator=translator)

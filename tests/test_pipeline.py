@@ -125,3 +125,25 @@ def test_cli_run_and_missing_model_exit_codes(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "mt.cli", "run", "--segmenter", "nope", "-o", str(tmp_path / "o")],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert bad.returncode == 2 and "unknown segmenter 'nope'" in bad.stderr and "whitespace" in bad.stderr
+
+
+def test_rerun_of_a_finished_job_is_skipped_until_inputs_or_config_change(tmp_path):
+    import time
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SEEDS / "004_bd0da630c3f2089a.txt", pages / "a.txt")
+    cfg = smoke_config(tmp_path, [pages])
+    first = run_pipeline(cfg)
+    assert not first.up_to_date and first.manifest["run_digest"]
+    t0 = time.perf_counter()
+    again = run_pipeline(cfg)
+    assert again.up_to_date and time.perf_counter() - t0 < 2.0   # no engine is loaded
+    assert again.counts == first.counts and again.exit_code == 0
+    forced = run_pipeline(cfg.model_copy(update={"output": cfg.output.model_copy(update={"force": True})}))
+    assert not forced.up_to_date and forced.manifest["engine_stats"]["translated"] == 0  # all from the cache
+    (pages / "a.txt").write_text((pages / "a.txt").read_text(encoding="utf-8") + "\nบรรทัดใหม่ของข่าวนี้\n", encoding="utf-8")
+    changed = run_pipeline(cfg)
+    assert not changed.up_to_date and changed.counts["lines_in"] > first.counts["lines_in"]
+    other_segmenter = smoke_config(tmp_path, [pages], **{"segment.engine": "crfcut"})
+    assert not run_pipeline(other_segmenter).up_to_date

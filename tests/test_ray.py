@@ -97,7 +97,8 @@ def test_seeds_killed_worker_same_corpus_then_rerun_from_cache(kill_marker, tmp_
     assert on_ray.manifest["engine_stats"]["translated"] > 0          # the actors translated, not a cache
     assert_same_corpus(local, on_ray)                                 # nothing lost, nothing twice
 
-    again = run_pipeline(cfg)              # a finished run, re-run on Ray: everything comes from the shared cache
+    # a finished run, forced to re-run on Ray (not skipped as up to date): everything comes from the shared cache
+    again = run_pipeline(cfg.model_copy(update={"output": cfg.output.model_copy(update={"force": True})}))
     stats = again.manifest["engine_stats"]
     assert stats["translated"] == 0 and stats["engine_calls"] == 0
     assert stats["cached"] > 0 and stats["sources"] == on_ray.manifest["engine_stats"]["sources"]
