@@ -115,7 +115,11 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
     for name in sorted(PRESETS):
         p = PRESETS[name]
-        sys.stdout.write(f"{name}\t{p.describe() if hasattr(p, 'describe') else p}\n")
+        models = ", ".join(f"{lang}: {m}" if lang != "*" else m for lang, m in p.models.items())
+        codes = ", ".join(f"{k}={v}" for k, v in p.src_codes.items())
+        extra = "; ".join(x for x in (f"src codes {codes}" if codes else "", f"target {p.tgt_code}" if p.tgt_code else "",
+                                      f"prefix {p.prefix.strip()!r}" if p.prefix else "", p.note) if x)
+        sys.stdout.write(f"{name:26} {p.family:8} {models}" + (f"  ({extra})" if extra else "") + "\n")
     return 0
 
 
@@ -199,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("mt: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `mt align ... | head`: the reader went away, not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
