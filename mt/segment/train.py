@@ -136,30 +136,25 @@ def training_paragraphs(articles: list[Article], seed: int = 13, regroupings: in
     out = paragraphs(articles)
     for _ in range(regroupings):
         for art in articles:
-            i = 0
-            while i < len(art.sentences):
-                k = rng.randint(1, MAX_SENTENCES)
-                out.append(art.sentences[i: i + k])
-                i += k
+            out.extend(_runs(art.sentences, rng, 1, MAX_SENTENCES))
     pool = [s for a in articles for s in a.sentences]
-    for _ in range(cross):
-        order = pool[:]
-        rng.shuffle(order)
-        i = 0
-        while i < len(order):
-            k = rng.randint(2, 4)
-            out.append(order[i: i + k])
-            i += k
     few = [s for s in pool if len(s.split()) <= 2]
-    for _ in range(short):
-        order = few[:]
-        rng.shuffle(order)
-        i = 0
-        while i < len(order):
-            k = rng.randint(2, 3)
-            out.append(order[i: i + k])
-            i += k
+    for sentences, times, lo, hi in ((pool, cross, 2, 4), (few, short, 2, 3)):
+        for _ in range(times):
+            order = sentences[:]
+            rng.shuffle(order)
+            out.extend(_runs(order, rng, lo, hi))
     return out
+
+
+def _runs(sentences: list[str], rng: random.Random, lo: int, hi: int) -> list[list[str]]:
+    """Consecutive runs of ``lo``..``hi`` sentences (random lengths) covering ``sentences``."""
+    runs, i = [], 0
+    while i < len(sentences):
+        k = rng.randint(lo, hi)
+        runs.append(sentences[i: i + k])
+        i += k
+    return runs
 
 
 def labelled(sentences: list[str]) -> tuple[str, list[Candidate], list[str]]:
