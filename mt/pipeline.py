@@ -126,8 +126,9 @@ def run_digest(config: RunConfig) -> str:
     return h.hexdigest()
 
 
-def up_to_date(config: RunConfig) -> RunResult | None:
-    """The finished corpus in OUTPUT_DIR when it was made from the same inputs and config, else None."""
+def up_to_date(config: RunConfig, digest: str) -> RunResult | None:
+    """The finished corpus in OUTPUT_DIR when it was made from the same inputs and config (``digest``, see
+    :func:`run_digest`), else None."""
     manifest_path = Path(config.output.dir) / "manifest.json"
     if config.output.force or not manifest_path.is_file():
         return None
@@ -135,7 +136,7 @@ def up_to_date(config: RunConfig) -> RunResult | None:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.get("run_digest") != run_digest(config):
+    if manifest.get("run_digest") != digest:
         return None
     problems = manifest.get("counts", {}).get("input_problems", 0)
     log.info("%s is up to date with its inputs and config (pass --force to run again)", config.output.dir)
@@ -144,13 +145,15 @@ def up_to_date(config: RunConfig) -> RunResult | None:
 
 
 def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict[str, Any],
-               timings: dict[str, float], engine_stats: dict[str, Any]) -> RunResult:
+               timings: dict[str, float], engine_stats: dict[str, Any], digest: str | None = None) -> RunResult:
     """Write manifest, card and review into the writer's directory, move it into place, return the result.
 
+    ``digest`` is the :func:`run_digest` taken when the run started (so it describes the inputs that were
+    read, even if a file changes meanwhile); computed here when the executor was called directly.
     On failure the caller aborts the writer (the previous corpus, if any, stays in place).
     """
     manifest = base_manifest(config, started)
-    manifest["run_digest"] = run_digest(config)
+    manifest["run_digest"] = digest or run_digest(config)
     manifest["executor"] = executor
     manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     manifest["engine_stats"] = engine_stats
@@ -171,8 +174,9 @@ def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
     """
     from .executors import EXECUTORS
 
-    done = up_to_date(config)
+    digest = run_digest(config)  # read the inputs once, before any work
+    done = up_to_date(config, digest)
     if done is not None:
         return done
     executor = EXECUTORS.get(config.executor.kind)(config)
-    return executor.run(translator=translator)
+    return executor.run(translator=translator, digest=digest)

@@ -42,7 +42,7 @@ class LocalExecutor:
     def __init__(self, config: RunConfig):
         self.config = config
 
-    def run(self, translator: Any = None) -> RunResult:
+    def run(self, translator: Any = None, digest: str | None = None) -> RunResult:
         config = self.config
         started = time.time()
         t_start = time.perf_counter()
@@ -69,7 +69,7 @@ class LocalExecutor:
             timings["write"] = t_write
             timings["total"] = time.perf_counter() - t_start
             return finish_run(config, writer, started=started, executor={"kind": self.name}, timings=timings,
-                              engine_stats=engine_stats(stages[2].translator))
+                              engine_stats=engine_stats(stages[2].translator), digest=digest)
         except BaseException:
             writer.abort()
             raise

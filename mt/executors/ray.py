@@ -302,7 +302,7 @@ class RayExecutor:
         return config.model_copy(update={"translate": tr.model_copy(update=update)})
 
     # ------------------------------------------------------------------
-    def run(self, translator: Any = None) -> RunResult:
+    def run(self, translator: Any = None, digest: str | None = None) -> RunResult:
         config = self.config
         started = time.time()
         t_start = time.perf_counter()
@@ -320,13 +320,13 @@ class RayExecutor:
         t_load = time.perf_counter() - t_start
         started_ray = self._connect()
         try:
-            return self._run(inputs, signature, mt_is_real, translator, started, t_start, t_load)
+            return self._run(inputs, signature, mt_is_real, translator, started, t_start, t_load, digest)
         finally:
             if started_ray:
                 self.ray.shutdown()
 
     def _run(self, inputs: list[tuple[Path, str]], signature: dict[str, Any], mt_is_real: bool, translator: Any,
-             started: float, t_start: float, t_load: float) -> RunResult:
+             started: float, t_start: float, t_load: float, digest: str | None) -> RunResult:
         import ray.data
         from ray.data import ActorPoolStrategy, DataContext
 
@@ -389,7 +389,7 @@ class RayExecutor:
                 log.warning("translate actors loaded the engine differently: %s", list(sigs.values()))
                 executor["actor_signatures"] = list(sigs.values())
             return finish_run(config, writer, started=started, executor=executor, timings=timings,
-                              engine_stats=summed)
+                              engine_stats=summed, digest=digest)
         except MtError:
             writer.abort()
             raise
