@@ -105,6 +105,13 @@ def _num(value: Any) -> float | None:
     return round(float(value), 4)
 
 
+
+def _put_flags(item: dict[str, Any], details: dict[str, str], flag_index: dict[str, int]) -> None:
+    """Flags of a row as indices into the page's flag table, with their explanations."""
+    if details:
+        item["f"] = [flag_index[n] for n in details]
+        item["x"] = list(details.values())
+
 def review_payload(corpus: Corpus, config: FlagConfig = DEFAULT) -> dict[str, Any]:
     """The compact structure the review page's script renders.
 
@@ -148,9 +155,7 @@ def review_payload(corpus: Corpus, config: FlagConfig = DEFAULT) -> dict[str, An
         score = _num((row.get("scores") or {}).get("align")) if isinstance(row.get("scores"), dict) else None
         if score is not None:
             item["a"] = score
-        if names:
-            item["f"] = [flag_index[n] for n in names]
-            item["x"] = [details[n] for n in names]
+        _put_flags(item, details, flag_index)
         if _str(row.get("relation")):
             item["r"] = row["relation"]
         if row.get("vi") and row.get("vi_line") is not None:
@@ -170,9 +175,7 @@ def review_payload(corpus: Corpus, config: FlagConfig = DEFAULT) -> dict[str, An
         score = _num(cap.get("score"))
         if score is not None and cap.get("th"):
             item["a"] = score
-        if names:
-            item["f"] = [flag_index[n] for n in names]
-            item["x"] = [details[n] for n in names]
+        _put_flags(item, details, flag_index)
         if _str(cap.get("relation")):
             item["r"] = cap["relation"]
         if not cap.get("en_from_th") and cap.get("en_from_vi"):
