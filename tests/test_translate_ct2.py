@@ -9,7 +9,7 @@ import pytest
 
 from mt.errors import MissingExtraError
 from mt.registry import Registry
-from mt.translate import TranslateConfig, load_translator
+from mt.translate import GenParams, TranslateConfig, load_translator
 
 pytest.importorskip("ctranslate2")
 
@@ -46,6 +46,42 @@ def test_ct2_float32_same_rows_as_transformers(tiny_model_dir: Path):
         assert hf.signature()["engine"] == "transformers" and ct.signature()["engine"] == "ctranslate2"
         assert ct.signature()["compute_type"] == "float32" and ct.is_real is False
         assert hf.signature()["revision"] == ct.signature()["revision"]
+
+
+def test_ct2_stream_keeps_a_bounded_window_in_order(tiny_model_dir: Path):
+    """generate_stream submits at most ``window`` batches ahead and yields every batch's outputs in order."""
+    with load_translator(_cfg(engine="ctranslate2", compute_type="float32", inter_threads=2), progress=False) as ct:
+        engine = ct.engine
+        params = GenParams(beam_size=1, max_new_tokens=12)
+        jobs = [([t], params) for t in LINES] + [([], params), (LINES[:3], params)]
+        taken: list[int] = []
+
+        def feed():
+            for k, job in enumerate(jobs):
+                taken.append(k)
+                yield job
+
+        stream = engine.generate_stream(feed(), "th", window=2)
+        first = next(stream)
+        assert taken == [0, 1]                                     # one batch out, one still queued
+        outs = [first, *stream]
+        assert len(taken) == len(jobs)
+        assert outs == engine.generate_many(jobs, "th")            # all submitted at once: same outputs
+        assert outs[-2] == [] and len(outs[-1]) == 3 and all(len(o) == 1 for o in outs[:-2])
+        assert outs[1] == outs[5]                                  # identical sources, identical outputs
+
+
+def test_batch_tokens_default_comes_from_the_engine(tiny_model_dir: Path):
+    from mt.translate.ct2 import CT2_CPU_BATCH_TOKENS
+
+    with load_translator(_cfg(engine="ctranslate2", batch_tokens=None), progress=False) as ct, \
+            load_translator(_cfg(batch_tokens=None), progress=False) as hf:
+        assert ct.engine.batch_tokens == CT2_CPU_BATCH_TOKENS != hf.engine.batch_tokens == 4096
+        assert ct._batch_tokens() == CT2_CPU_BATCH_TOKENS and hf._batch_tokens() == 4096
+    with load_translator(_cfg(engine="ctranslate2", batch_tokens=300), progress=False) as ct:
+        assert ct._batch_tokens() == 300
+    with pytest.raises(ValueError, match="must be >= 1"):
+        TranslateConfig(batch_tokens=0)
 
 
 def test_ct2_defaults_and_conversion_cache(tiny_model_dir: Path, mt_cache_dir: Path):

@@ -1,6 +1,7 @@
 """Shared types of the translation subsystem: results, decoding parameters, the engine interface."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class Engine:
     is_real = True
     #: how many batches the engine wants per ``generate_many`` call (parallel translators)
     parallel_batches = 1
+    #: padded source tokens per batch when ``translate.batch_tokens`` is not set
+    batch_tokens = 4096
     #: target tokens generated so far (without start / language / end tokens): throughput figures
     generated_tokens = 0
 
@@ -57,6 +60,22 @@ class Engine:
     def generate_many(self, jobs: list[tuple[list[str], GenParams]], src_lang: str) -> list[list[str]]:
         """Several batches, each with its own parameters (engines with parallel translators overlap them)."""
         return [self.generate(texts, src_lang, params) for texts, params in jobs]
+
+    def generate_stream(self, jobs: Iterable[tuple[list[str], GenParams]], src_lang: str) -> Iterator[list[str]]:
+        """The outputs of every job, in order, one list per job, as soon as each is ready.
+
+        Default: ``parallel_batches`` jobs per :meth:`generate_many` call. Engines with a pool of
+        parallel translators override this to keep several batches in flight while the caller
+        post-processes the finished ones (no idle translator between calls).
+        """
+        group: list[tuple[list[str], GenParams]] = []
+        for job in jobs:
+            group.append(job)
+            if len(group) >= max(1, self.parallel_batches):
+                yield from self.generate_many(group, src_lang)
+                group = []
+        if group:
+            yield from self.generate_many(group, src_lang)
 
     def models(self) -> dict[str, dict[str, Any]]:
         """Per source language: {"model": id or path, "revision": resolved commit or fingerprint}."""

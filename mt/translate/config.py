@@ -19,7 +19,7 @@ class TranslateConfig(Section):
     max_new_tokens: int = 256
     max_length_ratio: float = 2.0   # at most ratio * source tokens + 16 target tokens (caps runaway loops)
     max_input_tokens: int = 200     # longer sources are split at sentence/clause boundaries, never truncated
-    batch_tokens: int = 4096        # target tokens per batch (length-bucketed)
+    batch_tokens: int | None = None   # padded source tokens per length-bucketed batch; None: the engine's default (transformers 4096; ctranslate2 on CPU CT2_CPU_BATCH_TOKENS)
     cache: str | None = "outputs/.cache/translations.sqlite"   # persistent translation cache; None disables it
     local_files_only: bool = False  # never reach for the hub
     guard: bool = True              # detect degenerate outputs (empty, copy, wrong script, loops)
@@ -49,7 +49,7 @@ class TranslateConfig(Section):
 
     @field_validator("beam_size", "max_new_tokens", "max_input_tokens", "batch_tokens")
     @classmethod
-    def _positive(cls, v: int) -> int:
-        if v < 1:
+    def _positive(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
             raise ValueError("must be >= 1")
         return v

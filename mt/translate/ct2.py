@@ -10,9 +10,11 @@ same greedy outputs.
 
 Defaults: compute type int8 on CPU, float16 on CUDA; on CPU ``inter_threads`` =
 CPU cores and ``intra_threads`` = 1 (several single-threaded translators run
-length-bucketed batches in parallel, which is the fastest layout on small CPUs).
-The front end cuts batches by ``batch_tokens`` (tokens, like ``batch_type="tokens"``)
-and hands ``inter_threads`` batches at a time to :meth:`CT2Engine.generate_many`.
+length-bucketed batches in parallel, which is the fastest layout on small CPUs), and
+batches of ``CT2_CPU_BATCH_TOKENS`` padded source tokens unless ``translate.batch_tokens``
+is set. The front end cuts the batches (longest first) and streams them through
+:meth:`CT2Engine.generate_stream`, which keeps ``2 * inter_threads`` batches submitted
+to the translator pool, so no translator idles while Python checks and stores results.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,10 @@ from .config import TranslateConfig
 from .hf import HFModels, _is_dir, model_error, resolve_device
 
 log = logging.getLogger(__name__)
+
+#: padded source tokens per batch on CPU when translate.batch_tokens is unset: one single-threaded
+#: translator per core is most efficient with moderate batches (benchmarks/translate.md)
+CT2_CPU_BATCH_TOKENS = 2048
 
 CPU_TYPES = ("int8", "int8_float32", "float32", "int16", "bfloat16", "int8_bfloat16")
 CUDA_TYPES = ("float16", "int8_float16", "int8", "int8_float32", "float32", "bfloat16", "int8_bfloat16")
@@ -72,6 +80,8 @@ class CT2Engine(Engine):
         self.compute_type = resolve_compute_type(cfg.compute_type, ct2_device)
         self.inter_threads, self.intra_threads = default_threads(ct2_device, cfg.inter_threads, cfg.intra_threads)
         self.parallel_batches = self.inter_threads
+        if ct2_device == "cpu":
+            self.batch_tokens = CT2_CPU_BATCH_TOKENS
         self._translators: dict[str, Any] = {}
         self._dirs: dict[str, Path] = {}
         for lang, path in self.hf.paths.items():
@@ -158,49 +168,69 @@ class CT2Engine(Engine):
         return self.generate_many([(texts, params)], src_lang)[0]
 
     def generate_many(self, jobs: list[tuple[list[str], GenParams]], src_lang: str) -> list[list[str]]:
-        """Submit every batch asynchronously (one batch per job: the translator pool runs
-        ``inter_threads`` of them in parallel), then collect the results in order."""
+        """Every batch at once (the translator pool runs ``inter_threads`` of them in parallel)."""
+        return list(self.generate_stream(jobs, src_lang, window=max(1, len(jobs))))
+
+    def generate_stream(self, jobs: Iterable[tuple[list[str], GenParams]], src_lang: str,
+                        window: int | None = None) -> Iterator[list[str]]:
+        """Keep ``window`` batches (default ``2 * inter_threads``) submitted to the translator pool and
+        yield each batch's outputs in order as soon as it is done: while the caller checks and stores
+        one batch, the translators already run the next ones, and no translator waits for a slower
+        sibling between calls."""
         path = self.hf.paths[src_lang]
         translator = self._translators[path]
         tok = self.hf.tokenizer(src_lang)
         plan = self.hf.plans[src_lang]
-        pending = []
+        window = max(1, window or 2 * self.inter_threads)
+        pending: deque[list[Any]] = deque()
+        for texts, params in jobs:
+            pending.append(self._submit(translator, tok, plan, texts, params, src_lang))
+            if len(pending) >= window:
+                yield self._collect(pending.popleft(), tok, plan, src_lang)
+        while pending:
+            yield self._collect(pending.popleft(), tok, plan, src_lang)
+
+    def _submit(self, translator: Any, tok: Any, plan: Any, texts: list[str], params: GenParams,
+                src_lang: str) -> list[Any]:
+        if not texts:
+            return []
+        enc = tok([plan.prefix + t for t in texts], add_special_tokens=True)
+        source = [tok.convert_ids_to_tokens(ids) for ids in enc["input_ids"]]
+        prefix = [[plan.forced_bos_token] for _ in texts] if plan.forced_bos_token else None
         try:
-            for texts, params in jobs:
-                if not texts:
-                    pending.append([])
-                    continue
-                enc = tok([plan.prefix + t for t in texts], add_special_tokens=True)
-                source = [tok.convert_ids_to_tokens(ids) for ids in enc["input_ids"]]
-                prefix = [[plan.forced_bos_token] for _ in texts] if plan.forced_bos_token else None
-                pending.append(translator.translate_batch(
-                    source,
-                    target_prefix=prefix,
-                    max_batch_size=0,               # the front end already made a length-bucketed batch
-                    asynchronous=True,
-                    beam_size=params.beam_size,
-                    repetition_penalty=params.repetition_penalty,
-                    no_repeat_ngram_size=params.no_repeat_ngram_size,
-                    max_decoding_length=params.max_new_tokens,
-                    min_decoding_length=0,
-                    max_input_length=0,
-                ))
-            results = [[r.result() for r in batch] for batch in pending]
+            return translator.translate_batch(
+                source,
+                target_prefix=prefix,
+                max_batch_size=0,               # the front end already made a length-bucketed batch
+                asynchronous=True,
+                beam_size=params.beam_size,
+                repetition_penalty=params.repetition_penalty,
+                no_repeat_ngram_size=params.no_repeat_ngram_size,
+                max_decoding_length=params.max_new_tokens,
+                min_decoding_length=0,
+                max_input_length=0,
+            )
         except RuntimeError as exc:
-            raise ModelError(f"CTranslate2 generation failed on {self.device}: {exc}", where=f"translate ({src_lang})",
-                             fix="lower translate.batch_tokens or use device = \"cpu\"") from exc
-        outs_all: list[list[str]] = []
-        for batch in results:
-            outs: list[str] = []
-            for res in batch:
-                tokens = list(res.hypotheses[0])
-                if plan.forced_bos_token and tokens and tokens[0] == plan.forced_bos_token:
-                    tokens = tokens[1:]
-                self.generated_tokens += len(tokens)
-                ids = tok.convert_tokens_to_ids(tokens)
-                outs.append(tok.decode(ids, skip_special_tokens=True).strip())
-            outs_all.append(outs)
-        return outs_all
+            raise self._failed(exc, src_lang) from exc
+
+    def _collect(self, batch: list[Any], tok: Any, plan: Any, src_lang: str) -> list[str]:
+        outs: list[str] = []
+        for async_result in batch:
+            try:
+                res = async_result.result()
+            except RuntimeError as exc:
+                raise self._failed(exc, src_lang) from exc
+            tokens = list(res.hypotheses[0])
+            if plan.forced_bos_token and tokens and tokens[0] == plan.forced_bos_token:
+                tokens = tokens[1:]
+            self.generated_tokens += len(tokens)
+            ids = tok.convert_tokens_to_ids(tokens)
+            outs.append(tok.decode(ids, skip_special_tokens=True).strip())
+        return outs
+
+    def _failed(self, exc: BaseException, src_lang: str) -> ModelError:
+        return ModelError(f"CTranslate2 generation failed on {self.device}: {exc}", where=f"translate ({src_lang})",
+                          fix="lower translate.batch_tokens or use device = \"cpu\"")
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.hf.models()

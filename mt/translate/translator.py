@@ -9,11 +9,12 @@
    :func:`mt.segment.units.split_long` (never truncate), translate the pieces and
    join them with a space (flag ``split``);
 4. batch pieces by length (:func:`~mt.translate.batching.length_batches`) within
-   ``batch_tokens``, cap the output length per batch, call the engine;
+   ``batch_tokens`` (default: the engine's preferred size), cap the output length per batch,
+   stream the batches through the engine (:meth:`~mt.translate.base.Engine.generate_stream`);
 5. guard every output (:mod:`mt.translate.guard`), retry degenerate ones once with a
    repetition penalty and no repeated trigrams, keep the better output and flag what is
    still degenerate (flags ``retried``, ``degenerate:*``; score ``guard``);
-6. write finished rows to the cache after every batch (commit per batch);
+6. write finished rows to the cache after every batch (one commit per batch);
 7. return results in input order.
 """
 from __future__ import annotations
@@ -204,24 +205,28 @@ class Translator:
         done: dict[str, Translation] = {}
         remaining = {s: len(set(parts)) for s, parts in pieces_of.items()}
 
-        # length buckets within batch_tokens; an engine with parallel translators gets several
-        # batches per call (each with its own length cap, so outputs do not depend on grouping)
-        batches = length_batches([piece_len[p] for p in pieces], self.cfg.batch_tokens)
-        group_size = max(1, engine.parallel_batches)
-        for g in range(0, len(batches), group_size):
-            group = [[pieces[i] for i in b] for b in batches[g:g + group_size]]
-            outs_group = self._run_group(group, src_lang, piece_len)
+        # length buckets within batch_tokens, streamed through the engine (an engine with parallel
+        # translators keeps several batches in flight); each batch has its own length cap, so outputs
+        # do not depend on how many batches run at once. Finished rows are committed after every batch.
+        batches = [[pieces[i] for i in b]
+                   for b in length_batches([piece_len[p] for p in pieces], self._batch_tokens())]
+        jobs = [(batch, self._params_for(max(piece_len[p] for p in batch))) for batch in batches]
+        tokens_seen = engine.generated_tokens
+        for (batch, params), outs in zip(jobs, engine.generate_stream(jobs, src_lang)):
+            self.stats["target_tokens"] += engine.generated_tokens - tokens_seen
+            self.stats["engine_calls"] += 1
+            self.stats["translated"] += len(batch)
             finished: list[tuple[str, str, Translation]] = []
-            for batch, outs in zip(group, outs_group):
-                for p, tr in zip(batch, outs):
-                    done[p] = tr
-                    for s in waiting[p]:
-                        remaining[s] -= 1
-                        if remaining[s] == 0:
-                            full = self._assemble(pieces_of[s], done)
-                            finished.append((keys[s], s, full))
+            for p, tr in zip(batch, self._checked(batch, params, outs, src_lang)):
+                done[p] = tr
+                for s in waiting[p]:
+                    remaining[s] -= 1
+                    if remaining[s] == 0:
+                        full = self._assemble(pieces_of[s], done)
+                        finished.append((keys[s], s, full))
+            tokens_seen = engine.generated_tokens     # retries are counted in _checked
             if self.cache is not None:
-                self.cache.put_many(finished)      # one committed transaction per batch group
+                self.cache.put_many(finished)      # one committed transaction per batch
             for key, s, full in finished:
                 if len(self._memo) < MEMO_LIMIT:
                     self._memo[key] = full
@@ -242,50 +247,39 @@ class Translator:
         cap = int(self.cfg.max_length_ratio * max_src_len) + 16
         return replace(self.params, max_new_tokens=max(1, min(self.params.max_new_tokens, cap)))
 
-    def _run_group(self, group: list[list[str]], src_lang: str, piece_len: dict[str, int]) -> list[list[Translation]]:
-        jobs = [(batch, self._params_for(max(piece_len[p] for p in batch))) for batch in group]
-        before = self.engine.generated_tokens
-        outs_group = self.engine.generate_many(jobs, src_lang)
-        self.stats["target_tokens"] += self.engine.generated_tokens - before
-        self.stats["engine_calls"] += 1
-        self.stats["translated"] += sum(len(b) for b in group)
+    def _batch_tokens(self) -> int:
+        """``translate.batch_tokens``, or the engine's preferred batch size when it is not set."""
+        return self.cfg.batch_tokens or self.engine.batch_tokens
+
+    def _checked(self, batch: list[str], params: GenParams, outs: list[str], src_lang: str) -> list[Translation]:
+        """Guard one batch's outputs; retry the degenerate ones once (penalised) and keep the better output."""
         if not self.cfg.guard:
-            return [[Translation(text=o) for o in outs] for outs in outs_group]
-        verdicts_group = [[check(src, out, src_lang) for src, out in zip(batch, outs)]
-                          for batch, outs in zip(group, outs_group)]
-        bad_group = [[i for i, v in enumerate(verdicts) if not v.ok] for verdicts in verdicts_group]
-        retried: list[dict[int, tuple[str, Any]]] = [{} for _ in group]
-        if self.cfg.retry_degenerate and any(bad_group):
+            return [Translation(text=o) for o in outs]
+        verdicts = [check(src, out, src_lang) for src, out in zip(batch, outs)]
+        bad = [i for i, v in enumerate(verdicts) if not v.ok]
+        retried: dict[int, tuple[str, Any]] = {}
+        if self.cfg.retry_degenerate and bad:
             # one retry with repetition penalty + no repeated trigrams, same beam (greedy stays greedy:
             # cheap, and both engines agree on penalised greedy search; they differ on penalised beams)
-            retry_jobs, owners = [], []
-            for k, ((batch, params), bad) in enumerate(zip(jobs, bad_group)):
-                if bad:
-                    retry = replace(params, repetition_penalty=RETRY_REPETITION_PENALTY,
-                                    no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
-                    retry_jobs.append(([batch[i] for i in bad], retry))
-                    owners.append(k)
+            retry = replace(params, repetition_penalty=RETRY_REPETITION_PENALTY,
+                            no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
             before = self.engine.generated_tokens
-            retry_outs = self.engine.generate_many(retry_jobs, src_lang)
+            (again,) = self.engine.generate_many([([batch[i] for i in bad], retry)], src_lang)
             self.stats["target_tokens"] += self.engine.generated_tokens - before
             self.stats["engine_calls"] += 1
-            self.stats["retried"] += sum(len(b) for b in bad_group)
-            for k, again in zip(owners, retry_outs):
-                for i, out in zip(bad_group[k], again):
-                    retried[k][i] = (out, check(group[k][i], out, src_lang))
-        results: list[list[Translation]] = []
-        for k, (outs, verdicts) in enumerate(zip(outs_group, verdicts_group)):
-            batch_res: list[Translation] = []
-            for i, (out, v) in enumerate(zip(outs, verdicts)):
-                flags: list[str] = []
-                if i in retried[k]:
-                    flags.append("retried")
-                    out2, v2 = retried[k][i]
-                    if v2.score >= v.score:
-                        out, v = out2, v2
-                flags.extend(v.flags)
-                if v.flags:
-                    self.stats["degenerate"] += 1
-                batch_res.append(Translation(text=out, flags=flags, scores={"guard": v.score}))
-            results.append(batch_res)
+            self.stats["retried"] += len(bad)
+            for i, out in zip(bad, again):
+                retried[i] = (out, check(batch[i], out, src_lang))
+        results: list[Translation] = []
+        for i, (out, v) in enumerate(zip(outs, verdicts)):
+            flags: list[str] = []
+            if i in retried:
+                flags.append("retried")
+                out2, v2 = retried[i]
+                if v2.score >= v.score:
+                    out, v = out2, v2
+            flags.extend(v.flags)
+            if v.flags:
+                self.stats["degenerate"] += 1
+            results.append(Translation(text=out, flags=flags, scores={"guard": v.score}))
         return results
