@@ -4,15 +4,20 @@ No real weights can be downloaded here, so the model is a random-weight Marian w
 sizes of Helsinki-NLP/opus-mt-th-en (d_model 512, 6+6 layers, 8 heads, FFN 2048, shared
 vocabulary of 60,000). Its tokenizer is the tiny model's SentencePiece (mt.tinymodel) with
 the vocabulary padded to 60k entries, so the output softmax and embeddings have the real
-size. Inputs are real Thai sentences of variable length (FLORES-200 dev when
-/work/shared/data is present, else the seed pages), each sentence once (no cache hits, no
-de-duplication), guard off: the figures are engine throughput through the project's own
+size (``--size nllb-600m``: the matrix sizes of nllb-200-distilled-600M, greedy rows only).
+Inputs are real Thai sentences of variable length (FLORES-200 dev when /work/shared/data is
+present, else the seed pages), each sentence once (no cache hits, no de-duplication), guard off: the figures are engine throughput through the project's own
 engine classes (mt.translate.load_translator -> Translator -> engine).
 
 Random weights never predict the end of a sentence, so every output runs to its length
 cap: ``max_length_ratio = 1.0`` makes that ``source tokens + 16``, close to real
 translation lengths. "target tok/s" counts generated tokens (engine.generated_tokens).
 Timings on a shared machine are noisy: one run, no asserts.
+
+Each engine runs with the project's defaults for this machine (CTranslate2 on CPU: inter_threads =
+cores, intra_threads = 1, its own batch size) except where a row says otherwise; transformers runs
+with 1 and with all torch threads (and one smaller batch size), and every ratio is taken against
+the fastest transformers row of the same beam size.
 
     PYTHAINLP_OFFLINE=1 python benchmarks/translate_speed.py [--greedy-n 200] [--beam-n 64] [--write]
 """
@@ -36,9 +41,17 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 VOCAB = 60_000
+#: random Marian models with the compute sizes of real ones (layers, widths, vocabulary)
+SIZES = {
+    "opus-mt": {"vocab": VOCAB, "d_model": 512, "layers": 6, "heads": 8, "ffn": 2048,
+                "label": "opus-mt-th-en sizes (d_model 512, 6+6 layers, 8 heads, FFN 2048, vocab 60,000)"},
+    "nllb-600m": {"vocab": 256_206, "d_model": 1024, "layers": 12, "heads": 16, "ffn": 4096,
+                  "label": "nllb-200-distilled-600M sizes (d_model 1024, 12+12 layers, 16 heads, FFN 4096, "
+                           "vocab 256,206; Marian layout, same matrix sizes)"},
+}
 
 
-def build_opus_sized_marian(out: Path, seed: int = 0) -> Path:
+def build_opus_sized_marian(out: Path, seed: int = 0, size: str = "opus-mt") -> Path:
     import torch
     from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
 
@@ -48,7 +61,8 @@ def build_opus_sized_marian(out: Path, seed: int = 0) -> Path:
     vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
     vocab.pop("<pad>")
     i = 0
-    while len(vocab) < VOCAB - 1:
+    dims = SIZES[size]
+    while len(vocab) < dims["vocab"] - 1:
         vocab[f"\u2581zz{i:05d}"] = len(vocab)
         i += 1
     pad = len(vocab)
@@ -59,9 +73,10 @@ def build_opus_sized_marian(out: Path, seed: int = 0) -> Path:
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     tok = MarianTokenizer(source_spm=str(out / "source.spm"), target_spm=str(out / "target.spm"),
                           vocab=str(out / "vocab.json"), model_max_length=512)
-    config = MarianConfig(vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=512, encoder_layers=6, decoder_layers=6,
-                          encoder_attention_heads=8, decoder_attention_heads=8, encoder_ffn_dim=2048,
-                          decoder_ffn_dim=2048, max_position_embeddings=512, pad_token_id=pad, eos_token_id=0,
+    config = MarianConfig(vocab_size=dims["vocab"], decoder_vocab_size=dims["vocab"], d_model=dims["d_model"],
+                          encoder_layers=dims["layers"], decoder_layers=dims["layers"],
+                          encoder_attention_heads=dims["heads"], decoder_attention_heads=dims["heads"],
+                          encoder_ffn_dim=dims["ffn"], decoder_ffn_dim=dims["ffn"], max_position_embeddings=512, pad_token_id=pad, eos_token_id=0,
                           decoder_start_token_id=pad, forced_eos_token_id=None, scale_embedding=True,
                           share_encoder_decoder_embeddings=True, activation_function="swish",
                           dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, init_std=0.1)
@@ -100,11 +115,11 @@ def load_sentences(n: int) -> tuple[list[str], str]:
 
 
 def run(model_dir: Path, texts: list[str], engine: str, compute_type: str, beam: int, ct2_dir: Path,
-        inter: int | None = None, intra: int | None = None) -> dict:
+        inter: int | None = None, intra: int | None = None, batch_tokens: int | None = None) -> dict:
     from mt.translate import TranslateConfig, load_translator
 
     cfg = TranslateConfig(preset="opus-mt", model=str(model_dir), engine=engine, compute_type=compute_type,
-                          beam_size=beam, max_new_tokens=256, max_length_ratio=1.0, batch_tokens=1024,
+                          beam_size=beam, max_new_tokens=256, max_length_ratio=1.0, batch_tokens=batch_tokens,
                           cache=None, guard=False, local_files_only=True, ct2_dir=str(ct2_dir),
                           inter_threads=inter, intra_threads=intra)
     t0 = time.perf_counter()
@@ -112,15 +127,19 @@ def run(model_dir: Path, texts: list[str], engine: str, compute_type: str, beam:
     load_s = time.perf_counter() - t0
     tr.translate(texts[:4], "th")                     # warm-up (not timed)
     tr.engine.generated_tokens = 0
+    calls0 = tr.stats["engine_calls"]
     t0 = time.perf_counter()
     tr.translate(texts[4:], "th")
     dt = time.perf_counter() - t0
     toks = tr.engine.generated_tokens
     n = len(texts) - 4
+    calls = tr.stats["engine_calls"] - calls0
+    bt = batch_tokens or tr.engine.batch_tokens
     threads = f"inter={getattr(tr.engine, 'inter_threads', '-')}, intra={getattr(tr.engine, 'intra_threads', '-')}" \
         if engine == "ctranslate2" else f"torch threads={tr.engine.threads}"
     tr.close()
     return {"engine": engine, "compute": tr.engine.compute_type, "beam": beam, "threads": threads, "n": n,
+            "batching": f"{bt}{'' if batch_tokens else ' (default)'}, {calls} batches",
             "seconds": dt, "sent_s": n / dt, "tok_s": toks / dt, "tokens": toks, "load_s": load_s}
 
 
@@ -128,6 +147,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--greedy-n", type=int, default=200)
     ap.add_argument("--beam-n", type=int, default=64)
+    ap.add_argument("--size", choices=sorted(SIZES), default="opus-mt",
+                    help="model sizes; nllb-600m runs greedy only: transformers fp32 (all torch threads) vs CTranslate2 "
+                         "int8 (slow: use --greedy-n 32)")
     ap.add_argument("--write", action="store_true", help="also write benchmarks/translate.md")
     args = ap.parse_args()
 
@@ -141,11 +163,10 @@ def main() -> None:
 
     try:
         t0 = time.perf_counter()
-        model_dir = build_opus_sized_marian(work / "opus-sized")
+        model_dir = build_opus_sized_marian(work / args.size, size=args.size)
         say(f"# Translation speed (CPU, {os.cpu_count()} cores, {platform.processor() or platform.machine()})")
         say()
-        say(f"model: random-weight Marian, opus-mt-th-en sizes (d_model 512, 6+6 layers, 8 heads, FFN 2048, "
-            f"vocab {VOCAB:,}); built in {time.perf_counter() - t0:.1f} s")
+        say(f"model: random-weight Marian, {SIZES[args.size]['label']}; built in {time.perf_counter() - t0:.1f} s")
         import ctranslate2
         import torch
         import transformers
@@ -162,36 +183,48 @@ def main() -> None:
         probe.close()
         say(f"source tokens per sentence: mean {statistics.mean(lens):.1f}, median {statistics.median(lens):.0f}, "
             f"min {min(lens)}, max {max(lens)}; target length cap = source tokens + 16 (random weights never stop)")
-        say("batching: length-bucketed, batch_tokens=1024; guard and cache off; one timed run after a warm-up")
+        say("batching: length-bucketed (longest first) by padded source tokens, each engine's default batch size "
+            "unless a row says otherwise; guard and cache off; one timed run per row after a warm-up")
+        say(f"load average before the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         say()
         ct2_dir = work / "ct2"
         rows = []
         cores = os.cpu_count() or 1
+        # (engine, compute type, beam, inter_threads, intra_threads / torch threads, batch_tokens, sentences)
         plan = [
-            ("transformers", "float32", 1, None, 1, args.greedy_n),
-            ("transformers", "float32", 1, None, cores, args.greedy_n),
-            ("ctranslate2", "float32", 1, None, None, args.greedy_n),
-            ("ctranslate2", "int8", 1, None, None, args.greedy_n),
-            ("ctranslate2", "int8", 1, 1, cores, args.greedy_n),
-            ("transformers", "float32", 4, None, 1, args.beam_n),
-            ("ctranslate2", "float32", 4, None, None, args.beam_n),
-            ("ctranslate2", "int8", 4, None, None, args.beam_n),
+            ("transformers", "float32", 1, None, 1, None, args.greedy_n),
+            ("transformers", "float32", 1, None, cores, None, args.greedy_n),
+            ("transformers", "float32", 1, None, cores, 1024, args.greedy_n),
+            ("ctranslate2", "float32", 1, None, None, None, args.greedy_n),
+            ("ctranslate2", "int8", 1, None, None, None, args.greedy_n),
+            ("ctranslate2", "int8", 1, 1, cores, None, args.greedy_n),
+            ("transformers", "float32", 4, None, 1, None, args.beam_n),
+            ("transformers", "float32", 4, None, cores, None, args.beam_n),
+            ("ctranslate2", "float32", 4, None, None, None, args.beam_n),
+            ("ctranslate2", "int8", 4, None, None, None, args.beam_n),
         ]
-        for engine, ct, beam, inter, intra, n in plan:
-            r = run(model_dir, texts[:n + 4], engine, ct, beam, ct2_dir, inter, intra)
+        if args.size != "opus-mt":
+            plan = [("transformers", "float32", 1, None, cores, None, args.greedy_n),
+                    ("ctranslate2", "int8", 1, None, None, None, args.greedy_n)]
+        beams = sorted({row[2] for row in plan})
+        for engine, ct, beam, inter, intra, bt, n in plan:
+            r = run(model_dir, texts[:n + 4], engine, ct, beam, ct2_dir, inter, intra, bt)
             rows.append(r)
-            print(f"  done: {engine} {ct} beam {beam} ({r['threads']}): {r['tok_s']:.0f} tok/s", file=sys.stderr)
-        say("| engine | compute | beam | threads | sentences | seconds | sentences/s | target tok/s | vs best transformers fp32 |")
-        say("|---|---|---|---|---|---|---|---|---|")
-        base = {b: max(r["tok_s"] for r in rows if r["engine"] == "transformers" and r["beam"] == b) for b in (1, 4)}
+            print(f"  done: {engine} {ct} beam {beam} ({r['threads']}; {r['batching']}): {r['tok_s']:.0f} tok/s",
+                  file=sys.stderr)
+        say("| engine | compute | beam | threads | batch tokens | sentences | seconds | sentences/s | target tok/s "
+            "| vs best transformers fp32 |")
+        say("|---|---|---|---|---|---|---|---|---|---|")
+        base = {b: max(r["tok_s"] for r in rows if r["engine"] == "transformers" and r["beam"] == b) for b in beams}
         for r in rows:
-            say(f"| {r['engine']} | {r['compute']} | {r['beam']} | {r['threads']} | {r['n']} | {r['seconds']:.1f} | "
-                f"{r['sent_s']:.2f} | {r['tok_s']:.0f} | {r['tok_s'] / base[r['beam']]:.2f}x |")
+            say(f"| {r['engine']} | {r['compute']} | {r['beam']} | {r['threads']} | {r['batching']} | {r['n']} | "
+                f"{r['seconds']:.1f} | {r['sent_s']:.2f} | {r['tok_s']:.0f} | {r['tok_s'] / base[r['beam']]:.2f}x |")
         say()
-        best = {b: max(r["tok_s"] for r in rows if r["beam"] == b and r["compute"] == "int8") for b in (1, 4)}
-        say(f"CTranslate2 int8 / transformers fp32 (target tok/s): greedy {best[1] / base[1]:.2f}x, "
-            f"beam 4 {best[4] / base[4]:.2f}x (target: >= 5x)")
-        say(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        best = {b: max(r["tok_s"] for r in rows if r["beam"] == b and r["compute"] == "int8") for b in beams}
+        say("CTranslate2 int8 / best transformers fp32 row (target tok/s): " + ", ".join(
+            f"{'greedy' if b == 1 else f'beam {b}'} {best[b]:.0f} / {base[b]:.0f} = {best[b] / base[b]:.2f}x"
+            for b in beams) + " (target: >= 5x)")
+        say(f"load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
             f"(other processes share the {os.cpu_count()} cores: absolute figures are noisy)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
