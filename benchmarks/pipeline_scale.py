@@ -4,10 +4,16 @@ Prints, for each size: wall time, the time inside the translate stage vs outside
 (a subprocess, so each size is measured alone), then the 10x -> 100x time ratio and the time of a re-run of
 the finished 100x job (everything comes from the translation cache).
 
-Copies are made unique (a copy number is appended to every Thai line) so the translation cache and the
-per-run de-duplication do not turn the copies into free work. One run per size; no timed asserts.
+Copies are made unique (a copy number is appended to every long Thai line) so the translation cache and the
+per-run de-duplication do not turn the copies into free work. The Vietnamese lines and the short Thai lines
+are the same in every copy: the aligner's embedding cache does not embed them again (``--variants no-cache``
+measures the run without that cache). One run per size; no timed asserts.
 
-    PYTHAINLP_OFFLINE=1 python benchmarks/pipeline_scale.py [--sizes 10 100] [--keep DIR]
+``--variants`` adds first runs (fresh translation cache each) with a changed ``[align]`` section:
+``no-similarity`` (``similarity_for = []``: no th<->en similarity score) and ``no-cache`` (``embed_cache = 0``).
+
+    PYTHAINLP_OFFLINE=1 python benchmarks/pipeline_scale.py [--sizes 10 100] [--variants no-similarity no-cache]
+        [--keep DIR]
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 THAI = re.compile("[\u0e00-\u0e7f]")
+VARIANTS = {"no-similarity": "similarity_for = []", "no-cache": "embed_cache = 0"}
 
 
 def make_copies(dst: Path, times: int) -> int:
@@ -38,10 +45,11 @@ def make_copies(dst: Path, times: int) -> int:
     return n
 
 
-def run(inputs: Path, out: Path, force: bool = False) -> dict:
-    cmd = [sys.executable, "-m", "mt.cli", "run", str(inputs), "-c", str(ROOT / "configs" / "smoke.toml"),
+def run(inputs: Path, out: Path, force: bool = False, config: Path = ROOT / "configs" / "smoke.toml") -> dict:
+    cmd = [sys.executable, "-m", "mt.cli", "run", str(inputs), "-c", str(config),
            "-o", str(out), "--quiet", "--no-review"] + (["--force"] if force else [])
     env = {**os.environ, "PYTHAINLP_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -54,13 +62,27 @@ def run(inputs: Path, out: Path, force: bool = False) -> dict:
     manifest = json.loads((out / "manifest.json").read_text())
     t = manifest["timings_s"]
     return {"wall": wall, "timings": t, "counts": manifest["counts"], "engine": manifest.get("engine_stats", {}),
-            "created": manifest.get("created"),
-            "peak_rss_mib": usage.ru_maxrss / 1024}
+            "created": manifest.get("created"), "load": (load, os.getloadavg()[0]),
+            "peak_rss_mib": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime}
+
+
+def report(res: dict, indent: str = "   ") -> None:
+    t = res["timings"]
+    inside = t.get("translate", 0.0)
+    print(f"{indent}wall {res['wall']:.1f} s (pipeline total {t['total']:.1f} s); translate stage {inside:.1f} s; "
+          f"outside the engine {t['total'] - inside:.1f} s = {100 * (t['total'] - inside) / t['total']:.1f}%")
+    print(f"{indent}stages: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total"))
+    print(f"{indent}CPU time of the run (user+sys, all threads): {res['cpu']:.1f} s = "
+          f"{res['cpu'] / res['wall']:.2f} cores")
+    print(f"{indent}peak RSS of the run: {res['peak_rss_mib']:.0f} MiB; load average (1 min) before/after: "
+          f"{res['load'][0]:.1f}/{res['load'][1]:.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    ap.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS),
+                    help="extra first runs with a changed [align] section")
     ap.add_argument("--keep", help="keep inputs/outputs in this folder")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mt-scale-"))
@@ -78,14 +100,9 @@ def main() -> None:
         forced = run(inputs, work / f"out{size}", force=True)   # same cwd, so the same translation cache
         os.chdir(ROOT)
         results[size] = (n_docs, first, again)
-        t = first["timings"]
-        inside = t.get("translate", 0.0)
         print(f"== {size}x seeds: {n_docs} pages, {first['counts']['rows_sentences']} rows, "
               f"{first['engine'].get('translated', '?')} sentences translated")
-        print(f"   wall {first['wall']:.1f} s (pipeline total {t['total']:.1f} s); translate stage {inside:.1f} s; "
-              f"outside the engine {t['total'] - inside:.1f} s = {100 * (t['total'] - inside) / t['total']:.1f}%")
-        print("   stages: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total"))
-        print(f"   peak RSS of the run: {first['peak_rss_mib']:.0f} MiB")
+        report(first)
         skipped = again["created"] == first["created"]  # the corpus was left as it was: up to date
         what = "skipped, corpus up to date" if skipped else f"translated {again['engine'].get('translated', '?')} sentences"
         print(f"   re-run of the finished job: {again['wall']:.1f} s = {100 * again['wall'] / first['wall']:.1f}% of the "
@@ -93,6 +110,18 @@ def main() -> None:
         print(f"   forced re-run (--force: parse, segment, align again; translations from the cache): "
               f"{forced['wall']:.1f} s = {100 * forced['wall'] / first['wall']:.1f}% of the first run; "
               f"translated {forced['engine'].get('translated', '?')} sentences")
+        for name in args.variants:
+            config = work / f"smoke-{name}.toml"
+            config.write_text((ROOT / "configs" / "smoke.toml").read_text(encoding="utf-8")
+                              + f"\n[align]\n{VARIANTS[name]}\n", encoding="utf-8")
+            scratch = work / f"cwd{size}-{name}"       # its own fresh translation cache
+            scratch.mkdir(exist_ok=True)
+            os.chdir(scratch)
+            shutil.rmtree(scratch / "outputs", ignore_errors=True)
+            res = run(inputs, work / f"out{size}-{name}", config=config)
+            os.chdir(ROOT)
+            print(f"   variant {name} ([align] {VARIANTS[name]}), first run:")
+            report(res, indent="     ")
     if len(args.sizes) >= 2:
         a, b = args.sizes[0], args.sizes[-1]
         ra, rb = results[a][1], results[b][1]

