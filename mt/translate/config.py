@@ -19,7 +19,10 @@ class TranslateConfig(Section):
     max_new_tokens: int = 256
     max_length_ratio: float = 2.0   # at most ratio * source tokens + 16 target tokens (caps runaway loops)
     max_input_tokens: int = 200     # longer sources are split at sentence/clause boundaries, never truncated
-    batch_tokens: int | None = None   # padded source tokens per length-bucketed batch; None: the engine's default (transformers 4096; ctranslate2 on CPU CT2_CPU_BATCH_TOKENS)
+    # padded source tokens per length-bucketed batch; None: the engine's default (transformers 4096, ctranslate2 on
+    # CPU 2048). Outputs cut by the length cap (ratio * longest source in the batch) depend on the batching: set it
+    # explicitly to get identical rows from both engines.
+    batch_tokens: int | None = None
     cache: str | None = "outputs/.cache/translations.sqlite"   # persistent translation cache; None disables it
     local_files_only: bool = False  # never reach for the hub
     guard: bool = True              # detect degenerate outputs (empty, copy, wrong script, loops)
