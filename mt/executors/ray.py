@@ -144,7 +144,10 @@ class TranslateDocs:
 
 
 class AlignDocs:
-    """AlignStage per document; the aligner (and its embedder) is built once per actor."""
+    """AlignStage over a Ray batch; the aligner (and its embedder and cache) is built once per actor.
+
+    The batch goes through the stage as one stream, so its texts are embedded in chunks
+    (``executor.docs_per_batch``) like on the local executor, not page by page."""
 
     def __init__(self, config_data: dict[str, Any], mt_is_real: bool):
         self.stage = AlignStage(_config(config_data), mt_is_real=mt_is_real)
@@ -152,7 +155,7 @@ class AlignDocs:
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
         docs, infos = _docs_in(batch), _infos_in(batch)
         t0 = time.perf_counter()
-        docs = [self.stage.process(d) for d in docs]
+        docs = list(self.stage(docs))
         _charge(infos, "align", time.perf_counter() - t0)
         return _batch_out(batch["idx"], docs, infos)
 
