@@ -42,7 +42,7 @@ class ExecutorConfig(Section):
 
     kind: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # None: start a local Ray on this machine; "auto" or "HOST:PORT": connect
-    docs_per_batch: int = 16        # documents per translate batch
+    docs_per_batch: int = 16        # documents per translate batch and per align embedding chunk
     ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
     ray_actors: int | None = None               # translate actors; None: one per GPU, or fill the free CPUs
     ray_num_gpus_per_actor: float | None = None  # None: 1 when the Ray cluster has GPUs (and translate.device is not cpu)
