@@ -29,6 +29,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -151,7 +152,14 @@ def main() -> None:
                     help="model sizes; nllb-600m runs greedy only: transformers fp32 (all torch threads) vs CTranslate2 "
                          "int8 (slow: use --greedy-n 32)")
     ap.add_argument("--write", action="store_true", help="also write benchmarks/translate.md")
+    ap.add_argument("--row", action="store_true", help=argparse.SUPPRESS)   # internal: one row, spec on stdin
     args = ap.parse_args()
+    if args.row:
+        spec = json.loads(sys.stdin.read())
+        r = run(Path(spec["model_dir"]), spec["texts"], spec["engine"], spec["compute_type"], spec["beam"],
+                Path(spec["ct2_dir"]), spec["inter"], spec["intra"], spec["batch_tokens"])
+        print(json.dumps(r))
+        return
 
     work = Path(tempfile.mkdtemp(prefix="mt-bench-"))
     os.environ.setdefault("MT_CACHE_DIR", str(work / "cache"))
@@ -208,7 +216,15 @@ def main() -> None:
                     ("ctranslate2", "int8", 1, None, None, None, args.greedy_n)]
         beams = sorted({row[2] for row in plan})
         for engine, ct, beam, inter, intra, bt, n in plan:
-            r = run(model_dir, texts[:n + 4], engine, ct, beam, ct2_dir, inter, intra, bt)
+            # every row in a fresh process: torch's thread pool keeps state once set (a 2-thread row after
+            # a 1-thread row in the same process ran 3-6x slower here), CTranslate2 keeps its own threads
+            spec = {"model_dir": str(model_dir), "texts": texts[:n + 4], "engine": engine, "compute_type": ct,
+                    "beam": beam, "ct2_dir": str(ct2_dir), "inter": inter, "intra": intra, "batch_tokens": bt}
+            proc = subprocess.run([sys.executable, __file__, "--row"], input=json.dumps(spec), text=True,
+                                  capture_output=True, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"row {engine} {ct} beam {beam} failed:\n{proc.stderr[-3000:]}")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append(r)
             print(f"  done: {engine} {ct} beam {beam} ({r['threads']}; {r['batching']}): {r['tok_s']:.0f} tok/s",
                   file=sys.stderr)
