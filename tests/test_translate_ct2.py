@@ -48,6 +48,27 @@ def test_ct2_float32_same_rows_as_transformers(tiny_model_dir: Path):
         assert hf.signature()["revision"] == ct.signature()["revision"]
 
 
+def test_outputs_do_not_depend_on_batching(tiny_model_dir: Path):
+    """Each text's output is capped by its own length, so a text translates the same whatever batch it is
+    in: one batch, one text per batch, or each engine at its own default batch size (a resumed run
+    batches the remaining texts differently from an uninterrupted one)."""
+    texts = LINES + [LINES[2] + " " + LINES[3] + " " + LINES[0]]       # one long text that sets the batch cap
+    with load_translator(_cfg(batch_tokens=100_000), progress=False) as together, \
+            load_translator(_cfg(batch_tokens=1), progress=False) as alone, \
+            load_translator(_cfg(engine="ctranslate2", compute_type="float32", batch_tokens=None),
+                            progress=False) as ct:
+        a = together.translate(texts, "th")
+        b = alone.translate(texts, "th")
+        c = ct.translate(texts, "th")
+        # (engine_calls also counts the one retry per batch of degenerate outputs)
+        assert together.stats["engine_calls"] <= 2 < len(set(texts)) <= alone.stats["engine_calls"]
+        assert [r.text for r in a] == [r.text for r in b] == [r.text for r in c]
+        assert [r.flags for r in a] == [r.flags for r in b] == [r.flags for r in c]
+        # the short texts were cut at their own cap, not at the long text's
+        caps = together._params_for(together.engine.token_lengths(texts, "th"))
+        assert caps.max_new_tokens == max(caps.caps) > min(caps.caps)
+
+
 def test_ct2_stream_keeps_a_bounded_window_in_order(tiny_model_dir: Path):
     """generate_stream submits at most ``window`` batches ahead and yields every batch's outputs in order."""
     with load_translator(_cfg(engine="ctranslate2", compute_type="float32", inter_threads=2), progress=False) as ct:

@@ -69,3 +69,16 @@ def test_sigkill_mid_translation_then_rerun_translates_only_the_rest(tiny_model_
     c2 = (tmp_path / "out2" / "corpus.jsonl").read_text(encoding="utf-8")
     c3 = (tmp_path / "out3" / "corpus.jsonl").read_text(encoding="utf-8")
     assert [json.loads(x)["en"] for x in c2.splitlines()] == [json.loads(x)["en"] for x in c3.splitlines()]
+
+    # an uninterrupted run with its own, empty cache gives the same corpus as the killed-and-resumed one
+    # (the resumed run batched the missing sentences differently: outputs are capped per text, not per batch)
+    fresh = tmp_path / "fresh.toml"
+    fresh.write_text(cfg.read_text().replace(db.as_posix(), (tmp_path / "fresh.sqlite").as_posix()))
+    fourth = _run(fresh, tmp_path / "out4", env)
+    fourth.communicate(timeout=600)
+    stats4 = json.loads((tmp_path / "out4" / "manifest.json").read_text())["engine_stats"]
+    assert _rows(tmp_path / "fresh.sqlite") == total and stats4["translated"] > killed_at
+    c4 = (tmp_path / "out4" / "corpus.jsonl").read_text(encoding="utf-8")
+    rows2 = [json.loads(x) for x in c2.splitlines()]
+    rows4 = [json.loads(x) for x in c4.splitlines()]
+    assert [(r["id"], r["en"], r["flags"]) for r in rows2] == [(r["id"], r["en"], r["flags"]) for r in rows4]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -26,9 +26,20 @@ class GenParams:
     max_new_tokens: int = 256
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    #: per-text output caps in generated tokens (one per text of the batch, each <= max_new_tokens);
+    #: an output is cut at its own cap, so a text's output does not depend on its batch-mates' lengths
+    caps: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def cap(self, i: int) -> int:
+        """The output cap of the ``i``-th text of the batch."""
+        return self.caps[i] if self.caps is not None else self.max_new_tokens
+
+    def subset(self, indices: list[int]) -> GenParams:
+        """The parameters for a batch made of some texts of this one (keeps their caps)."""
+        return replace(self, caps=None if self.caps is None else tuple(self.caps[i] for i in indices))
 
 
 class Engine:

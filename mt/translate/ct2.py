@@ -184,11 +184,11 @@ class CT2Engine(Engine):
         window = max(1, window or 2 * self.inter_threads)
         pending: deque[list[Any]] = deque()
         for texts, params in jobs:
-            pending.append(self._submit(translator, tok, plan, texts, params, src_lang))
+            pending.append((self._submit(translator, tok, plan, texts, params, src_lang), params))
             if len(pending) >= window:
-                yield self._collect(pending.popleft(), tok, plan, src_lang)
+                yield self._collect(*pending.popleft(), tok, plan, src_lang)
         while pending:
-            yield self._collect(pending.popleft(), tok, plan, src_lang)
+            yield self._collect(*pending.popleft(), tok, plan, src_lang)
 
     def _submit(self, translator: Any, tok: Any, plan: Any, texts: list[str], params: GenParams,
                 src_lang: str) -> list[Any]:
@@ -213,14 +213,14 @@ class CT2Engine(Engine):
         except RuntimeError as exc:
             raise self._failed(exc, src_lang) from exc
 
-    def _collect(self, batch: list[Any], tok: Any, plan: Any, src_lang: str) -> list[str]:
+    def _collect(self, batch: list[Any], params: GenParams, tok: Any, plan: Any, src_lang: str) -> list[str]:
         outs: list[str] = []
-        for async_result in batch:
+        for i, async_result in enumerate(batch):
             try:
                 res = async_result.result()
             except RuntimeError as exc:
                 raise self._failed(exc, src_lang) from exc
-            tokens = list(res.hypotheses[0])
+            tokens = list(res.hypotheses[0])[: params.cap(i)]   # the text's own cap (forced BOS included, as in hf)
             if plan.forced_bos_token and tokens and tokens[0] == plan.forced_bos_token:
                 tokens = tokens[1:]
             self.generated_tokens += len(tokens)

@@ -247,15 +247,14 @@ class TransformersEngine(Engine):
         except RuntimeError as exc:   # out of memory, device errors
             raise ModelError(f"generation failed on {self.device}: {exc}", where=f"translate ({src_lang})",
                              fix="lower translate.batch_tokens or use device = \"cpu\"") from exc
+        # each row cut at its text's own cap (position 0 is the decoder start token; a forced language
+        # token counts as generated, as in max_new_tokens)
+        rows = [row[: 1 + params.cap(i)] for i, row in enumerate(out.tolist())]
         # generated tokens (without start, forced language token, EOS and padding), for throughput figures
         special = {model.generation_config.decoder_start_token_id, model.config.pad_token_id, tok.eos_token_id}
-        keep = self._torch.ones_like(out, dtype=self._torch.bool)
-        for tid in special:
-            if tid is not None:
-                keep &= out != tid
-        n_tok = int(keep.sum()) - (len(texts) if bos is not None else 0)
+        n_tok = sum(1 for row in rows for t in row if t not in special) - (len(texts) if bos is not None else 0)
         self.generated_tokens += max(0, n_tok)
-        return [s.strip() for s in tok.batch_decode(out, skip_special_tokens=True)]
+        return [s.strip() for s in tok.batch_decode(rows, skip_special_tokens=True)]
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.hf.models()

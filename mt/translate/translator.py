@@ -210,7 +210,7 @@ class Translator:
         # do not depend on how many batches run at once. Finished rows are committed after every batch.
         batches = [[pieces[i] for i in b]
                    for b in length_batches([piece_len[p] for p in pieces], self._batch_tokens())]
-        jobs = [(batch, self._params_for(max(piece_len[p] for p in batch))) for batch in batches]
+        jobs = [(batch, self._params_for([piece_len[p] for p in batch])) for batch in batches]
         tokens_seen = engine.generated_tokens
         for (batch, params), outs in zip(jobs, engine.generate_stream(jobs, src_lang)):
             self.stats["target_tokens"] += engine.generated_tokens - tokens_seen
@@ -243,9 +243,13 @@ class Translator:
         scores: dict[str, float | None] = {"guard": min(guards)} if guards else {}
         return Translation(text=" ".join(tr.text for tr in trs if tr.text), flags=flags, scores=scores)
 
-    def _params_for(self, max_src_len: int) -> GenParams:
-        cap = int(self.cfg.max_length_ratio * max_src_len) + 16
-        return replace(self.params, max_new_tokens=max(1, min(self.params.max_new_tokens, cap)))
+    def _params_for(self, src_lens: list[int]) -> GenParams:
+        """A batch's parameters: each text's output is capped by its own source length
+        (``max_length_ratio`` x tokens + 16, at most ``max_new_tokens``), so what a text gets
+        does not depend on the batch it landed in (a resumed run batches differently)."""
+        caps = tuple(max(1, min(self.params.max_new_tokens, int(self.cfg.max_length_ratio * n) + 16))
+                     for n in src_lens)
+        return replace(self.params, max_new_tokens=max(caps), caps=caps)
 
     def _batch_tokens(self) -> int:
         """``translate.batch_tokens``, or the engine's preferred batch size when it is not set."""
@@ -264,7 +268,7 @@ class Translator:
             retry = replace(params, repetition_penalty=RETRY_REPETITION_PENALTY,
                             no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
             before = self.engine.generated_tokens
-            (again,) = self.engine.generate_many([([batch[i] for i in bad], retry)], src_lang)
+            (again,) = self.engine.generate_many([([batch[i] for i in bad], retry.subset(bad))], src_lang)
             self.stats["target_tokens"] += self.engine.generated_tokens - before
             self.stats["engine_calls"] += 1
             self.stats["retried"] += len(bad)
