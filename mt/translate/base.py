@@ -27,7 +27,7 @@ class GenParams:
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
     #: per-text output caps in generated tokens (one per text of the batch, each <= max_new_tokens);
-    #: an output is cut at its own cap, so a text's output does not depend on its batch-mates' lengths
+    #: an output is cut at its own cap, so a greedy output does not depend on its batch-mates' lengths
     caps: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,8 +20,8 @@ class TranslateConfig(Section):
     max_length_ratio: float = 2.0   # at most ratio * source tokens + 16 target tokens (caps runaway loops)
     max_input_tokens: int = 200     # longer sources are split at sentence/clause boundaries, never truncated
     # padded source tokens per length-bucketed batch; None: the engine's default (transformers 4096, ctranslate2 on
-    # CPU 2048). Outputs cut by the length cap (ratio * longest source in the batch) depend on the batching: set it
-    # explicitly to get identical rows from both engines.
+    # CPU 2048). Each text's output is cut at its own cap (max_length_ratio * its tokens + 16), so greedy outputs do
+    # not depend on the batching; with beam search a row that reaches its cap still may (the search saw the batch's).
     batch_tokens: int | None = None
     cache: str | None = "outputs/.cache/translations.sqlite"   # persistent translation cache; None disables it
     local_files_only: bool = False  # never reach for the hub
