@@ -182,7 +182,7 @@ class CT2Engine(Engine):
         tok = self.hf.tokenizer(src_lang)
         plan = self.hf.plans[src_lang]
         window = max(1, window or 2 * self.inter_threads)
-        pending: deque[list[Any]] = deque()
+        pending: deque[tuple[list[Any], GenParams]] = deque()
         for texts, params in jobs:
             pending.append((self._submit(translator, tok, plan, texts, params, src_lang), params))
             if len(pending) >= window:
