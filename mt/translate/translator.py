@@ -9,8 +9,8 @@
    :func:`mt.segment.units.split_long` (never truncate), translate the pieces and
    join them with a space (flag ``split``);
 4. batch pieces by length (:func:`~mt.translate.batching.length_batches`) within
-   ``batch_tokens`` (default: the engine's preferred size), cap the output length per batch,
-   stream the batches through the engine (:meth:`~mt.translate.base.Engine.generate_stream`);
+   ``batch_tokens`` (default: the engine's preferred size), cap each output by its own source
+   length, stream the batches through the engine (:meth:`~mt.translate.base.Engine.generate_stream`);
 5. guard every output (:mod:`mt.translate.guard`), retry degenerate ones once with a
    repetition penalty and no repeated trigrams, keep the better output and flag what is
    still degenerate (flags ``retried``, ``degenerate:*``; score ``guard``);
@@ -206,14 +206,13 @@ class Translator:
         remaining = {s: len(set(parts)) for s, parts in pieces_of.items()}
 
         # length buckets within batch_tokens, streamed through the engine (an engine with parallel
-        # translators keeps several batches in flight); each batch has its own length cap, so outputs
-        # do not depend on how many batches run at once. Finished rows are committed after every batch.
+        # translators keeps several batches in flight); every text has its own output cap, so greedy
+        # outputs do not depend on the batching. Finished rows are committed after every batch.
         batches = [[pieces[i] for i in b]
                    for b in length_batches([piece_len[p] for p in pieces], self._batch_tokens())]
         jobs = [(batch, self._params_for([piece_len[p] for p in batch])) for batch in batches]
-        tokens_seen = engine.generated_tokens
+        tokens_before = engine.generated_tokens     # retries included: counted once, after the loop
         for (batch, params), outs in zip(jobs, engine.generate_stream(jobs, src_lang)):
-            self.stats["target_tokens"] += engine.generated_tokens - tokens_seen
             self.stats["engine_calls"] += 1
             self.stats["translated"] += len(batch)
             finished: list[tuple[str, str, Translation]] = []
@@ -224,13 +223,13 @@ class Translator:
                     if remaining[s] == 0:
                         full = self._assemble(pieces_of[s], done)
                         finished.append((keys[s], s, full))
-            tokens_seen = engine.generated_tokens     # retries are counted in _checked
             if self.cache is not None:
                 self.cache.put_many(finished)      # one committed transaction per batch
             for key, s, full in finished:
                 if len(self._memo) < MEMO_LIMIT:
                     self._memo[key] = full
                 finish(s, full)
+        self.stats["target_tokens"] += engine.generated_tokens - tokens_before
 
     def _assemble(self, parts: list[str], done: dict[str, Translation]) -> Translation:
         if len(parts) == 1:
@@ -267,9 +266,7 @@ class Translator:
             # cheap, and both engines agree on penalised greedy search; they differ on penalised beams)
             retry = replace(params, repetition_penalty=RETRY_REPETITION_PENALTY,
                             no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
-            before = self.engine.generated_tokens
             (again,) = self.engine.generate_many([([batch[i] for i in bad], retry.subset(bad))], src_lang)
-            self.stats["target_tokens"] += self.engine.generated_tokens - before
             self.stats["engine_calls"] += 1
             self.stats["retried"] += len(bad)
             for i, out in zip(bad, again):
