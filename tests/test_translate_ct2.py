@@ -62,6 +62,9 @@ def test_outputs_do_not_depend_on_batching(tiny_model_dir: Path):
         c = ct.translate(texts, "th")
         # (engine_calls also counts the one retry per batch of degenerate outputs)
         assert together.stats["engine_calls"] <= 2 < len(set(texts)) <= alone.stats["engine_calls"]
+        # the translator's token count covers every engine call, retries included
+        for tr in (together, alone, ct):
+            assert tr.stats["target_tokens"] == tr.engine.generated_tokens > 0
         assert [r.text for r in a] == [r.text for r in b] == [r.text for r in c]
         assert [r.flags for r in a] == [r.flags for r in b] == [r.flags for r in c]
         # the short texts were cut at their own cap, not at the long text's
