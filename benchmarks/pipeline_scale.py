@@ -12,8 +12,16 @@ measures the run without that cache). One run per size; no timed asserts.
 ``--variants`` adds first runs (fresh translation cache each) with a changed ``[align]`` section:
 ``no-similarity`` (``similarity_for = []``: no th<->en similarity score) and ``no-cache`` (``embed_cache = 0``).
 
+``--model opus-ct2`` replaces the tiny model (whose engine time is close to nothing) by a random-weight Marian
+with the sizes of opus-mt-th-en (built by benchmarks/translate_speed.py) run by the CTranslate2 engine at its
+CPU defaults (int8, one single-threaded translator per core), greedy, outputs capped at source tokens + 16:
+an engine that costs what a real opus-mt model costs per generated token. Degenerate rows are flagged but not
+retried (``retry_degenerate = false``: random outputs are all degenerate, a real model's rarely are). Its
+English is filler tokens, longer in the embedder's tokens than real English, so the similarity score costs
+more than it would with a real model: compare with ``--variants no-similarity``.
+
     PYTHAINLP_OFFLINE=1 python benchmarks/pipeline_scale.py [--sizes 10 100] [--variants no-similarity no-cache]
-        [--keep DIR]
+        [--model tiny|opus-ct2] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -31,6 +39,39 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 THAI = re.compile("[\u0e00-\u0e7f]")
 VARIANTS = {"no-similarity": "similarity_for = []", "no-cache": "embed_cache = 0"}
+OPUS_CT2_CONFIG = """# benchmarks/pipeline_scale.py --model opus-ct2: random-weight opus-mt-sized Marian on CTranslate2
+[input]
+paths = ["seeds"]
+
+[output]
+dir = "outputs/bench"
+
+[translate]
+preset = "opus-mt"
+model = "{model}"
+engine = "ctranslate2"
+beam_size = 1
+max_length_ratio = 1.0
+retry_degenerate = false
+local_files_only = true
+ct2_dir = "{ct2_dir}"
+cache = "outputs/.cache/bench-translations.sqlite"
+"""
+
+
+def base_config(work: Path, model: str) -> Path:
+    """The run config: configs/smoke.toml (tiny model) or an opus-mt-sized model on CTranslate2."""
+    if model == "tiny":
+        return ROOT / "configs" / "smoke.toml"
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from translate_speed import build_opus_sized_marian
+
+    model_dir = work / "opus-mt-sized"
+    if not (model_dir / "config.json").is_file():
+        build_opus_sized_marian(model_dir)
+    config = work / "opus-ct2.toml"
+    config.write_text(OPUS_CT2_CONFIG.format(model=model_dir, ct2_dir=work / "ct2"), encoding="utf-8")
+    return config
 
 
 def make_copies(dst: Path, times: int) -> int:
@@ -45,7 +86,7 @@ def make_copies(dst: Path, times: int) -> int:
     return n
 
 
-def run(inputs: Path, out: Path, force: bool = False, config: Path = ROOT / "configs" / "smoke.toml") -> dict:
+def run(inputs: Path, out: Path, config: Path, force: bool = False) -> dict:
     cmd = [sys.executable, "-m", "mt.cli", "run", str(inputs), "-c", str(config),
            "-o", str(out), "--quiet", "--no-review"] + (["--force"] if force else [])
     env = {**os.environ, "PYTHAINLP_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
@@ -83,9 +124,13 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     ap.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS),
                     help="extra first runs with a changed [align] section")
+    ap.add_argument("--model", choices=["tiny", "opus-ct2"], default="tiny",
+                    help="tiny: configs/smoke.toml; opus-ct2: an opus-mt-sized random Marian on CTranslate2")
     ap.add_argument("--keep", help="keep inputs/outputs in this folder")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mt-scale-"))
+    config = base_config(work, args.model)
+    print(f"model: {args.model} (config {config.name}); load average {os.getloadavg()[0]:.1f}", flush=True)
     results = {}
     for size in args.sizes:
         inputs = work / f"in{size}"
@@ -95,9 +140,9 @@ def main() -> None:
         scratch.mkdir(exist_ok=True)
         os.chdir(scratch)
         shutil.rmtree(scratch / "outputs", ignore_errors=True)
-        first = run(inputs, work / f"out{size}")
-        again = run(inputs, work / f"out{size}")
-        forced = run(inputs, work / f"out{size}", force=True)   # same cwd, so the same translation cache
+        first = run(inputs, work / f"out{size}", config)
+        again = run(inputs, work / f"out{size}", config)
+        forced = run(inputs, work / f"out{size}", config, force=True)   # same cwd, so the same translation cache
         os.chdir(ROOT)
         results[size] = (n_docs, first, again)
         print(f"== {size}x seeds: {n_docs} pages, {first['counts']['rows_sentences']} rows, "
@@ -111,14 +156,13 @@ def main() -> None:
               f"{forced['wall']:.1f} s = {100 * forced['wall'] / first['wall']:.1f}% of the first run; "
               f"translated {forced['engine'].get('translated', '?')} sentences")
         for name in args.variants:
-            config = work / f"smoke-{name}.toml"
-            config.write_text((ROOT / "configs" / "smoke.toml").read_text(encoding="utf-8")
-                              + f"\n[align]\n{VARIANTS[name]}\n", encoding="utf-8")
+            variant = work / f"{config.stem}-{name}.toml"
+            variant.write_text(config.read_text(encoding="utf-8") + f"\n[align]\n{VARIANTS[name]}\n", encoding="utf-8")
             scratch = work / f"cwd{size}-{name}"       # its own fresh translation cache
             scratch.mkdir(exist_ok=True)
             os.chdir(scratch)
             shutil.rmtree(scratch / "outputs", ignore_errors=True)
-            res = run(inputs, work / f"out{size}-{name}", config=config)
+            res = run(inputs, work / f"out{size}-{name}", variant)
             os.chdir(ROOT)
             print(f"   variant {name} ([align] {VARIANTS[name]}), first run:")
             report(res, indent="     ")

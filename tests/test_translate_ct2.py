@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -129,3 +130,50 @@ def test_ct2_missing_extra(monkeypatch: pytest.MonkeyPatch):
     reg.register("ctranslate2", "mt.translate.ct2:CT2Engine")
     with pytest.raises(MissingExtraError, match=r"pip install 'mt\[ct2\]'"):
         reg.get("ctranslate2")
+
+
+def test_target_vocab_script_restricts_outputs_in_both_engines(tiny_model_dir: Path, tmp_path: Path):
+    """target_vocab = "script": no Thai piece is ever chosen; CTranslate2 (vocabulary map, its own converted
+    directory) and transformers (logits mask) choose the same pieces; the cache keeps the two settings apart."""
+    thai = re.compile("[\u0e00-\u0e7f]")
+    cache = str(tmp_path / "t.sqlite")
+    with load_translator(_cfg(cache=cache), progress=False) as full:
+        unrestricted = [r.text for r in full.translate(LINES, "th")]
+    assert any(thai.search(t) for t in unrestricted)              # the tiny model does write Thai pieces
+    with load_translator(_cfg(target_vocab="script", cache=cache), progress=False) as hf, \
+            load_translator(_cfg(target_vocab="script", engine="ctranslate2", compute_type="float32"),
+                            progress=False) as ct:
+        a = hf.translate(LINES, "th")
+        b = ct.translate(LINES, "th")
+        assert hf.stats["cached"] == 0                            # not served from the "full" rows
+        assert [r.text for r in a] == [r.text for r in b]
+        assert not any(thai.search(r.text) for r in a) and [r.text for r in a] != unrestricted
+        assert not any("degenerate:script" in r.flags for r in a)
+        (out_dir,) = set(ct.engine._dirs.values())
+        assert "-vmap" in out_dir.name and (out_dir / "vmap.txt").is_file()
+        assert ct.signature()["decoding"]["target_vocab"] == "script"
+
+
+def test_allowed_tokens_by_script():
+    from mt.errors import ConfigError
+    from mt.translate.vocab import allowed_tokens, token_in_script, vmap_text
+
+    assert token_in_script("\u2581the", "LATIN") and token_in_script("\u2581Vi\u1ec7t", "LATIN")
+    assert token_in_script("2566", "LATIN") and token_in_script("\u2581\u201c", "LATIN")   # digits, quotes
+    assert token_in_script("e\u0301", "LATIN")                                            # NFD accent
+    assert not token_in_script("\u2581\u0e01\u0e32\u0e23", "LATIN")                       # Thai
+    assert not token_in_script("ab\u0e31", "LATIN") and not token_in_script("\u043c\u0438\u0440", "LATIN")
+
+    class Tok:
+        all_special_tokens = ["</s>", "<unk>", "tha_Thai"]
+
+        def get_vocab(self):
+            return {"</s>": 0, "<unk>": 1, "\u2581the": 2, "\u2581\u0e01\u0e32\u0e23": 3, ",": 4,
+                    "\u0e2a\u0e33": 5, "tha_Thai": 6, "\u4e2d": 7}
+
+    assert allowed_tokens(Tok(), "en") == ["</s>", "<unk>", "\u2581the", ",", "tha_Thai"]
+    assert vmap_text(["a", "b"]) == "\ta b\n"
+    with pytest.raises(ConfigError, match="no script known for target language 'xx'"):
+        allowed_tokens(Tok(), "xx")
+    with pytest.raises(ConfigError, match="whitespace cannot go in a CTranslate2 vocabulary map"):
+        vmap_text(["a b"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import field_validator
 
 from .._config_base import Section
@@ -25,6 +27,10 @@ class TranslateConfig(Section):
     batch_tokens: int | None = None
     cache: str | None = "outputs/.cache/translations.sqlite"   # persistent translation cache; None disables it
     local_files_only: bool = False  # never reach for the hub
+    # output vocabulary: "full", or "script" = only pieces in the target language's script plus pieces without
+    # letters and special tokens (mt.translate.vocab): CTranslate2 then computes the output layer for those
+    # pieces only (faster); transformers masks the others (same outputs, no speed-up)
+    target_vocab: Literal["full", "script"] = "full"
     guard: bool = True              # detect degenerate outputs (empty, copy, wrong script, loops)
     retry_degenerate: bool = True   # retry degenerate rows once with repetition penalties / another beam
     inter_threads: int | None = None   # ctranslate2: parallel translators (default: CPU cores on CPU, 1 on CUDA)

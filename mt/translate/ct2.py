@@ -8,6 +8,10 @@ model's own Hugging Face tokenizer (as the transformers engine does), so both
 engines see the same token sequences; on a float32 conversion they give the
 same greedy outputs.
 
+``translate.target_vocab = "script"`` writes the allowed output pieces (:mod:`mt.translate.vocab`) as the
+converted model's vocabulary map (its own cache directory, ``...-vmap<hash>``) and decodes with
+``use_vmap``: the output layer is computed for those pieces only.
+
 Defaults: compute type int8 on CPU, float16 on CUDA; on CPU ``inter_threads`` =
 CPU cores and ``intra_threads`` = 1 (several single-threaded translators run
 length-bucketed batches in parallel, which is the fastest layout on small CPUs), and
@@ -84,11 +88,12 @@ class CT2Engine(Engine):
             self.batch_tokens = CT2_CPU_BATCH_TOKENS
         self._translators: dict[str, Any] = {}
         self._dirs: dict[str, Path] = {}
+        self.use_vmap = cfg.target_vocab == "script"
         for lang, path in self.hf.paths.items():
             if path in self._translators:
                 continue
             self.hf.tokenizer(lang)
-            out = self._converted(path)
+            out = self._converted(path, lang)
             try:
                 self._translators[path] = ctranslate2.Translator(
                     str(out), device=ct2_device, device_index=index, compute_type=self.compute_type,
@@ -103,11 +108,20 @@ class CT2Engine(Engine):
         # convert to the compute type; CTranslate2 converts again on load when they differ
         return self.compute_type
 
-    def _converted(self, path: str) -> Path:
+    def _converted(self, path: str, lang: str) -> Path:
         revision = self.hf.revision(path) or "unknown"
         quant = self._quantization()
         base = Path(self.cfg.ct2_dir).expanduser() if self.cfg.ct2_dir else cache_root() / "ct2"
-        out = base / f"{_safe(path)}-{_safe(revision)[:16]}-{quant}"
+        vmap = None
+        suffix = ""
+        if self.use_vmap:   # translate.target_vocab = "script": the vocabulary map goes in the model directory
+            from .presets import TARGET_LANG
+            from .vocab import allowed_tokens, fingerprint, vmap_text
+
+            tokens = allowed_tokens(self.hf.tokenizer(lang), TARGET_LANG)
+            vmap = vmap_text(tokens)
+            suffix = f"-vmap{fingerprint(tokens)}"
+        out = base / f"{_safe(path)}-{_safe(revision)[:16]}-{quant}{suffix}"
         if (out / "model.bin").is_file():
             return out
         from ctranslate2.converters import TransformersConverter
@@ -119,8 +133,13 @@ class CT2Engine(Engine):
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-ct2-", dir=base))
         log.info("converting %s to CTranslate2 (%s) in %s", path, quant, out)
         try:
+            vmap_file = None
+            if vmap is not None:
+                vmap_file = tmp / "vmap.txt"
+                vmap_file.write_text(vmap, encoding="utf-8")
             conv = TransformersConverter(source, revision=None if _is_dir(source) else self.cfg.revision)
-            conv.convert(str(tmp / "model"), quantization=quant, force=True)
+            conv.convert(str(tmp / "model"), quantization=quant, force=True,
+                         vmap=str(vmap_file) if vmap_file else None)
             try:
                 os.rename(tmp / "model", out)
             except OSError:
@@ -209,6 +228,7 @@ class CT2Engine(Engine):
                 max_decoding_length=params.max_new_tokens,
                 min_decoding_length=0,
                 max_input_length=0,
+                use_vmap=self.use_vmap,
             )
         except RuntimeError as exc:
             raise self._failed(exc, src_lang) from exc

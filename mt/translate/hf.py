@@ -15,7 +15,7 @@ from ..errors import ConfigError, ModelError
 from ..tinymodel import build_tiny_model, is_tiny_model
 from .base import Engine, GenParams
 from .config import TranslateConfig
-from .presets import SOURCE_LANGS, ModelPlan, download_hint, get_preset, plan_for
+from .presets import SOURCE_LANGS, TARGET_LANG, ModelPlan, download_hint, get_preset, plan_for
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,17 @@ class TransformersEngine(Engine):
             self._models[path] = model
             self.hf.tokenizer(lang)   # fail early on tokenizer problems too
         self._torch = torch
+        # translate.target_vocab = "script": per model, an additive mask (0 allowed, -inf not) over its logits
+        self._masks: dict[str, Any] = {}
+        if cfg.target_vocab == "script":
+            from .vocab import allowed_ids
+
+            for lang, path in self.hf.paths.items():
+                if path not in self._masks:
+                    size = self._models[path].get_output_embeddings().weight.shape[0]
+                    mask = torch.full((size,), float("-inf"), device=self.device)
+                    mask[[i for i in allowed_ids(self.hf.tokenizer(lang), TARGET_LANG) if i < size]] = 0.0
+                    self._masks[path] = mask
 
     def _positions(self, path: str) -> int | None:
         conf = self._models[path].config
@@ -241,6 +252,10 @@ class TransformersEngine(Engine):
         bos = self.hf.forced_bos_id(src_lang)
         if bos is not None:
             kw["forced_bos_token_id"] = bos
+        if path in self._masks:
+            from transformers import LogitsProcessorList
+
+            kw["logits_processor"] = LogitsProcessorList([_AllowedTokens(self._masks[path])])
         try:
             with self._torch.inference_mode():
                 out = model.generate(**enc, **kw)
@@ -261,3 +276,14 @@ class TransformersEngine(Engine):
 
     def close(self) -> None:
         self._models.clear()
+        self._masks.clear()
+
+
+class _AllowedTokens:
+    """A logits processor that adds a 0 / -inf mask: pieces outside the allowed vocabulary are never chosen."""
+
+    def __init__(self, mask: Any):
+        self.mask = mask
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        return scores + self.mask[: scores.shape[-1]].to(scores.dtype)

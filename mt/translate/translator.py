@@ -83,6 +83,8 @@ class Translator:
             "max_input_tokens": cfg.max_input_tokens,
             "guard": [GUARD_VERSION, cfg.guard, cfg.retry_degenerate],
         }
+        if cfg.target_vocab != "full":      # (absent when "full": cache keys of earlier runs stay valid)
+            self._context["target_vocab"] = cfg.target_vocab
 
     # -- public API ---------------------------------------------------------------------------
     def signature(self) -> dict[str, Any]:
@@ -96,7 +98,7 @@ class Translator:
             "compute_type": self.engine.compute_type,
             "device": self.engine.device,
             "decoding": {**self.params.to_dict(), "max_length_ratio": self.cfg.max_length_ratio,
-                         "max_input_tokens": self.cfg.max_input_tokens},
+                         "max_input_tokens": self.cfg.max_input_tokens, "target_vocab": self.cfg.target_vocab},
             "guard": {"version": GUARD_VERSION, "enabled": self.cfg.guard, "retry": self.cfg.retry_degenerate},
             "is_real": self.is_real,
             "note": None if self.is_real else "random-weight test model: outputs are NOT translations",
