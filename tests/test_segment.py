@@ -224,6 +224,168 @@ def test_megabyte_paragraph(thaiseg):
     assert len(spans) > 1000
 
 
+# -- fast paths give exactly the PyThaiNLP results (mt/segment/fast.py) ----------------------
+
+FLORES_TH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores200" / "dev" / "tha_Thai.dev"
+
+ROBUSTNESS = [
+    "\ufeffข่าววันนี้ ฝนตกหนักทั้งคืน ประชาชนได้รับผลกระทบหลายพันครัวเรือน",          # BOM
+    "\u200bวันนี้\u200bอากาศ\u200bดี\xa0มาก\u200b เจ้าหน้าที่\u200b เตือน\xa0ประชาชน \ufeff",  # ZWSP, NBSP
+    'เขากล่าวว่า "เราจะทำงานร่วมกัน เพื่อประชาชน ทุกคน" และจะเดินหน้าต่อไป',
+    "นายกฯ ระบุว่า “รัฐบาลพร้อมช่วยเหลือ ทุกพื้นที่” หลังน้ำท่วม ‘ทันที’ ครับ",
+    "สหายเล หว้าย จุง กล่าว (ที่มา: สำนักข่าว VNA ภาพ: ไห่ มินห์) [ภาพ] {หมายเหตุ}",
+    POLICE * 40 + " " + OFFICIAL + " " + "ข่าว" * 300,                 # long chunks without spaces
+    "ราคา 1,234.50 บาท + ภาษี = 1,320 บาท @ร้าน & ตลาด $5 ^ <ยอด> * ; / ’ ! ? เวลา 19:30 น. ร้อยละ 2.50",
+    "ปี 2567 พ.ศ. 2567 ดร. สมชาย ใจดี COVID-19 ระบาด ต่าง ๆ กรุงเทพ ฯ ฯลฯ ผบ.ตร. แถลง",
+    "บรรทัดแรก\nบรรทัดที่สอง\r\nบรรทัดที่สาม\tแท็บ\u3000ช่องว่าง  สองช่อง   ครับ",
+    "เขารอคอยอยู่นาน... ในที่สุดเธอก็มาถึง… จบ! Hello world. ไทย 🇹🇭 ข่าว",
+    "ก.พ. ม.ค. ส.ส. ค.ศ. 2024 No. 5 Mr. Smith กล่าว Dr. Lee ตอบ",
+    "ข่าว\x00 วันนี้\x00ฝนตก ที่\x00 และ \x00ซึ่ง ครับ",                    # NUL (crfsuite C strings)
+]
+
+
+def _paragraphs() -> list[str]:
+    from mt.segment.features import has_thai
+
+    paras = [x for p in sorted(SEEDS.glob("*.txt")) for x in p.read_text(encoding="utf-8").splitlines() if has_thai(x)]
+    if FLORES_TH.exists():
+        flores = FLORES_TH.read_text(encoding="utf-8").splitlines()
+        paras += flores[::40] + [" ".join(flores[i:i + 5]) for i in range(7, len(flores), 200)]
+    return paras + ROBUSTNESS
+
+
+def _feature_lines(text: str):
+    """The lines ThaiSeg.segment hands to the featurizer (same path: _lines, strip, candidates)."""
+    from mt.segment.engines import _lines
+    from mt.segment.features import find_candidates, has_thai, strip_span
+
+    for a, b in _lines(text):
+        span = strip_span(text, a, b)
+        if span is None:
+            continue
+        line = text[span[0]:span[1]]
+        cands = find_candidates(line)
+        if cands and has_thai(line):
+            yield line, cands
+
+
+def test_thaiseg_features_equal_the_pythainlp_reference(thaiseg):
+    """Every CRF feature dict (keys, order, values, crfcut floats) equals the one built with
+    pythainlp's own pos_tag, crfcut feature extractor and unfiltered crfcut model input."""
+    from pythainlp.tag import pos_tag
+    from pythainlp.tokenize import word_tokenize
+    from pythainlp.tokenize.crfcut import _extract_features
+
+    from mt.segment.engines import CrfcutLocal, load_tnc_freq, make_featurizer
+    from mt.segment.features import find_candidates
+
+    assert not thaiseg.featurizer.tag.exact_fallback            # the fast tagger is really in use
+    assert thaiseg.featurizer.boundary_prob.known is not None    # and the crfcut attribute filter
+    ref_crfcut = CrfcutLocal()
+    ref_crfcut._extract, ref_crfcut.known = _extract_features, None
+    reference = make_featurizer(word_tokenize, pos_tag, ref_crfcut, load_tnc_freq())
+    n = 0
+    for text in _paragraphs():
+        for line, cands in _feature_lines(text):
+            got = thaiseg.featurizer.features(line, cands)
+            ref_cands = find_candidates(line)
+            want = reference.features(line, ref_cands)
+            assert [list(f.items()) for f in got] == [list(f.items()) for f in want], line[:80]
+            assert [c.veto for c in cands] == [c.veto for c in ref_cands]
+            n += len(cands)
+    assert n > 1000
+
+
+def test_fast_orchid_tagger_equals_pos_tag():
+    from pythainlp.tag import pos_tag
+    from pythainlp.tokenize import word_tokenize
+
+    from mt.segment.fast import OrchidTagger
+
+    tagger = OrchidTagger()
+    assert not tagger.exact_fallback
+    seqs = [[t for t in word_tokenize(chunk, engine="newmm", keep_whitespace=False) if t.strip()]
+            for text in _paragraphs() for chunk in text.split()]
+    seqs += [[], ["x"], [" ", "(", ")", "-", "2567", "12-3", "ABC", "ๆ"], ["<space>", "ข่าว", "<full_stop>"]]
+    for toks in seqs:
+        assert tagger(toks) == [t for _, t in pos_tag(toks, engine="perceptron", corpus="orchid")], toks
+
+
+def test_fast_orchid_tagger_breaks_ties_like_pythainlp(monkeypatch):
+    """Equal scores go to the greatest tag name in PyThaiNLP: with weights that tie on purpose
+    (every tag of a feature weighs 1.0, no tag dictionary) both taggers still agree."""
+    from pythainlp.tag import perceptron, pos_tag
+
+    from mt.segment.fast import OrchidTagger
+
+    model = perceptron._orchid_tagger()
+    monkeypatch.setattr(model.model, "weights", {f: dict.fromkeys(row, 1.0) for f, row in model.model.weights.items()})
+    monkeypatch.setattr(model, "tagdict", {})
+    tagger = OrchidTagger()
+    assert not tagger.exact_fallback
+    seqs = [text.split() for text in _paragraphs()[:60]]
+    tags = [tagger(toks) for toks in seqs]
+    assert tags == [[t for _, t in pos_tag(toks, engine="perceptron", corpus="orchid")] for toks in seqs]
+    assert len({t for ts in tags for t in ts}) > 3
+
+
+def test_fast_orchid_tagger_falls_back_when_pythainlp_differs(monkeypatch):
+    import pythainlp.tag
+
+    from mt.segment.fast import OrchidTagger
+
+    monkeypatch.setattr(pythainlp.tag, "pos_tag", lambda words, engine, corpus: [(w, "XX") for w in words])
+    tagger = OrchidTagger()
+    assert tagger.exact_fallback and tagger(["ข่าว", "ดี"]) == ["XX", "XX"]
+
+
+def test_fast_crfcut_features_and_attribute_filter_are_exact():
+    from pythainlp.tokenize import word_tokenize
+    from pythainlp.tokenize.crfcut import _extract_features
+
+    from mt.segment.engines import CrfcutLocal
+    from mt.segment.fast import CrfcutFeatures
+
+    fast = CrfcutFeatures()
+    assert not fast.exact_fallback
+    filtered = CrfcutLocal()
+    assert filtered.known is not None and "bias" in filtered.known
+    plain = CrfcutLocal()
+    plain._extract, plain.known = _extract_features, None
+    n = 0
+    for text in _paragraphs()[::3]:
+        chunks = [[t for t in word_tokenize(c, engine="newmm", keep_whitespace=False) if t.strip()]
+                  for c in text.split()]
+        for left, right in zip(chunks, chunks[1:]):
+            l2, l1 = ([""] * 2 + left)[-2:]
+            r1, r2 = (right + [""] * 2)[:2]
+            toks = [t for t in (l2, l1) if t] + [" "] + [t for t in (r1, r2) if t]
+            assert fast(toks) == _extract_features(toks)
+            assert filtered(l2, l1, r1, r2) == plain(l2, l1, r1, r2)
+            n += 1
+    assert n > 300
+    # crfsuite cuts attribute names at NUL ("word_1_-1_0=ที่\x00" is looked up as "word_1_-1_0=ที่")
+    for l2, l1, r1, r2 in [("ข่าว", "ที่\x00", "และ", "ครับ"), ("", "ครับ\x00", "และ", ""), ("ข่าว", "\x00", "\x00ซึ่ง", "")]:
+        assert filtered(l2, l1, r1, r2) == plain(l2, l1, r1, r2)
+
+
+def test_thaiseg_output_does_not_depend_on_instance_or_order(thaiseg):
+    """Fresh instances, one shared instance in order and another in shuffled order agree exactly."""
+    import random
+
+    paras = _paragraphs()
+    shared = [thaiseg.segment(p) for p in paras]
+    order = list(range(len(paras)))
+    random.Random(7).shuffle(order)
+    other = get_segmenter("thaiseg")
+    shuffled = {i: other.segment(paras[i]) for i in order}
+    assert [shuffled[i] for i in range(len(paras))] == shared
+    for i in order[:3] + [len(paras) - 5]:               # one fresh segmenter per paragraph
+        assert get_segmenter("thaiseg").segment(paras[i]) == shared[i]
+    for text, spans in zip(paras, shared):
+        check_spans(text, spans)
+
+
 # -- MT units -------------------------------------------------------------------------------
 
 def test_make_units_merges_short_fragments():

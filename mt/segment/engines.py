@@ -153,8 +153,9 @@ class ThaiSeg:
 
     def __init__(self, model_path: str | None = None):
         import pycrfsuite
-        from pythainlp.tag import pos_tag
         from pythainlp.tokenize import word_tokenize
+
+        from .fast import OrchidTagger
 
         if model_path is None:
             ref = resources.files("mt.segment").joinpath(MODEL_FILE)
@@ -172,7 +173,9 @@ class ThaiSeg:
         except Exception as exc:  # pycrfsuite raises a plain ValueError/OSError
             raise ModelError(f"cannot load thaiseg model {model_path}: {exc}", where="segment.engine",
                              fix="retrain with: python benchmarks/train_segmenter.py") from exc
-        self.featurizer = make_featurizer(word_tokenize, pos_tag, CrfcutLocal(), load_tnc_freq())
+        # the same features as make_featurizer(word_tokenize, pos_tag, ...) (training), with
+        # the exact fast ORCHID tagger of mt.segment.fast in place of pythainlp's pos_tag
+        self.featurizer = Featurizer(newmm_tokenizer(word_tokenize), OrchidTagger(), CrfcutLocal(), load_tnc_freq())
         prior_path = model_path[: -len(".crfsuite")] + ".json" if model_path.endswith(".crfsuite") else ""
         self.decoder: LengthPriorDecoder | None = None
         if prior_path and os.path.exists(prior_path):
@@ -216,16 +219,29 @@ class CrfcutLocal:
     def __init__(self) -> None:
         import pycrfsuite
         from pythainlp.corpus import corpus_path
-        from pythainlp.tokenize.crfcut import _extract_features
 
-        self._extract = _extract_features
+        from .fast import CrfcutFeatures, model_attributes
+
+        self._extract = CrfcutFeatures()      # = pythainlp.tokenize.crfcut._extract_features, faster
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(os.path.join(corpus_path(), "sentenceseg_crfcut.model"))
+        # crfsuite ignores attributes missing from the model: dropping them first gives the
+        # same marginals with less conversion work (None: keep every attribute). crfsuite
+        # looks names up as C strings (cut at NUL), so windows with NUL are passed unfiltered.
+        try:
+            self.known: frozenset[str] | None = model_attributes(self.tagger)
+        except Exception as exc:  # noqa: BLE001 -- an optimisation only
+            log.warning("crfcut model attributes unreadable (%s); passing every feature", exc)
+            self.known = None
 
     def __call__(self, l2: str, l1: str, r1: str, r2: str) -> float:
         toks = [t for t in (l2, l1) if t] + [" "] + [t for t in (r1, r2) if t]
         i = toks.index(" ")
-        self.tagger.set(self._extract(toks))
+        feats = self._extract(toks)
+        known = self.known
+        if known is not None and "\x00" not in l2 + l1 + r1 + r2:
+            feats = [[f for f in item if f in known] for item in feats]
+        self.tagger.set(feats)
         return self.tagger.marginal("E", i)
 
 
@@ -242,9 +258,15 @@ def load_tnc_freq() -> dict[str, int]:
     return out
 
 
-def make_featurizer(word_tokenize, pos_tag, boundary_prob=None, freq=None) -> Featurizer:
+def newmm_tokenizer(word_tokenize):
     def tokenize(s: str) -> list[str]:
         return word_tokenize(s, engine="newmm", keep_whitespace=False)
+
+    return tokenize
+
+
+def make_featurizer(word_tokenize, pos_tag, boundary_prob=None, freq=None) -> Featurizer:
+    tokenize = newmm_tokenizer(word_tokenize)
 
     def tag(tokens: list[str]) -> list[str]:
         return [t for _, t in pos_tag(tokens, engine="perceptron", corpus="orchid")]

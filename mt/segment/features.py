@@ -96,21 +96,28 @@ def char_class(ch: str) -> str:
     return "P" + cat[1] if cat.startswith("P") else cat[0]
 
 
+_NUM_CHARS = re.compile(r"[\d๐-๙.,:/%-]+")
+_THAI_ABBR = re.compile(r"(?:[ก-ฮ]{1,4}\.){1,4}")
+_ACRO = re.compile(r"[A-Z]{2,}[0-9]*")
+_CAP = re.compile(r"[A-Z][a-z]+.*")
+_LATIN = re.compile(r"[A-Za-z].*")
+
+
 def token_shape(tok: str) -> str:
     """A coarse shape of a token: thai / num / LATIN / abbr / punct ..."""
     if not tok:
         return "none"
-    if re.fullmatch(r"[\d๐-๙.,:/%-]+", tok) and any(c.isdigit() or c in THAI_DIGITS for c in tok):
+    if _NUM_CHARS.fullmatch(tok) and any(c.isdigit() or c in THAI_DIGITS for c in tok):
         return "num"
-    if re.fullmatch(r"(?:[ก-ฮ]{1,4}\.){1,4}", tok):
+    if _THAI_ABBR.fullmatch(tok):
         return "thabbr"
     if THAI_LETTER.search(tok):
         return "thai"
-    if re.fullmatch(r"[A-Z]{2,}[0-9]*", tok):
+    if _ACRO.fullmatch(tok):
         return "ACRO"
-    if re.fullmatch(r"[A-Z][a-z]+.*", tok):
+    if _CAP.fullmatch(tok):
         return "Cap"
-    if re.fullmatch(r"[A-Za-z].*", tok):
+    if _LATIN.fullmatch(tok):
         return "latin"
     return "punct"
 
@@ -222,16 +229,19 @@ class Featurizer:
             lc = L.rstrip(ZERO_WIDTH)[-1:] if L else ""
             rc = R.lstrip(ZERO_WIDTH)[:1] if R else ""
             run = text[c.start:c.end]
+            lshape, rshape = token_shape(l1), token_shape(r1)
+            lcc, rcc = char_class(lc), char_class(rc)
+            llen, rlen = length_bin(len(L)), length_bin(len(R))
             f: dict[str, float | str] = {
                 "bias": 1.0,
                 "l1": l1, "l2": l2, "r1": r1, "r2": r2,
                 "l2l1": l2 + "|" + l1, "r1r2": r1 + "|" + r2, "l1r1": l1 + "|" + r1,
-                "lshape": token_shape(l1), "rshape": token_shape(r1),
-                "shapes": token_shape(l1) + "|" + token_shape(r1),
-                "lcc": char_class(lc), "rcc": char_class(rc),
-                "ccs": char_class(lc) + "|" + char_class(rc),
-                "llen": length_bin(len(L)), "rlen": length_bin(len(R)),
-                "lens": length_bin(len(L)) + "|" + length_bin(len(R)),
+                "lshape": lshape, "rshape": rshape,
+                "shapes": lshape + "|" + rshape,
+                "lcc": lcc, "rcc": rcc,
+                "ccs": lcc + "|" + rcc,
+                "llen": llen, "rlen": rlen,
+                "lens": llen + "|" + rlen,
                 "from_start": length_bin(c.start), "to_end": length_bin(total - c.end),
                 "run": "multi" if len(run) > 1 else ("nbsp" if run == "\xa0" else "space"),
             }
