@@ -112,6 +112,9 @@ def report(res: dict, indent: str = "   ") -> None:
     inside = t.get("translate", 0.0)
     print(f"{indent}wall {res['wall']:.1f} s (pipeline total {t['total']:.1f} s); translate stage {inside:.1f} s; "
           f"outside the engine {t['total'] - inside:.1f} s = {100 * (t['total'] - inside) / t['total']:.1f}%")
+    other = t["total"] - inside - t.get("load_engines", 0.0)
+    print(f"{indent}outside the engine and model loading (read, parse, segment, align, write): {other:.1f} s = "
+          f"{100 * other / t['total']:.1f}%")
     print(f"{indent}stages: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total"))
     print(f"{indent}CPU time of the run (user+sys, all threads): {res['cpu']:.1f} s = "
           f"{res['cpu'] / res['wall']:.2f} cores")
