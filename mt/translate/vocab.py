@@ -15,7 +15,9 @@ symbols, the word-start marker) and the tokenizer's special tokens (end of sente
   speed-up: the full projection is still computed).
 
 Outputs change only where the model would have written a letter of another script -- for an
-English target that is an error the degeneration guard flags as ``degenerate:script``.
+English target that is an error the degeneration guard flags as ``degenerate:script``. Byte-fallback
+pieces (``<0xE0>``, in T5/MADLAD vocabularies) have no letters of another script and stay allowed, so such a
+model can still spell other scripts byte by byte; the guard still checks the output.
 """
 from __future__ import annotations
 
