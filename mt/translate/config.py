@@ -29,7 +29,7 @@ class TranslateConfig(Section):
     local_files_only: bool = False  # never reach for the hub
     # output vocabulary: "full", or "script" = only pieces in the target language's script plus pieces without
     # letters and special tokens (mt.translate.vocab): CTranslate2 then computes the output layer for those
-    # pieces only (faster); transformers masks the others (same outputs, no speed-up)
+    # pieces only (faster); transformers masks the others (same greedy outputs, no speed-up)
     target_vocab: Literal["full", "script"] = "full"
     guard: bool = True              # detect degenerate outputs (empty, copy, wrong script, loops)
     retry_degenerate: bool = True   # retry degenerate rows once with repetition penalties / another beam

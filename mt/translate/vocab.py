@@ -11,8 +11,9 @@ symbols, the word-start marker) and the tokenizer's special tokens (end of sente
 * The CTranslate2 engine turns the list into a vocabulary map (``vmap.txt``, CTranslate2's
   dynamic vocabulary reduction): the output layer is computed for those pieces only, which makes
   decoding faster.
-* The transformers engine masks the other pieces' scores (same choices, same greedy outputs, no
-  speed-up: the full projection is still computed).
+* The transformers engine masks the other pieces' scores (same greedy outputs, no speed-up: the
+  full projection is still computed). With beam search the two engines can rank hypotheses a little
+  differently: CTranslate2 normalises probabilities over the kept pieces, the mask does not.
 
 Outputs change only where the model would have written a letter of another script -- for an
 English target that is an error the degeneration guard flags as ``degenerate:script``. Byte-fallback
