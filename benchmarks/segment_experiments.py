@@ -24,11 +24,26 @@ boundaries blindly:
 * ``orchid-joint``: one CRF trained on FLORES + 30 % of ORCHID with "easy domain adaptation"
   (every feature also copied under a domain prefix; decoding uses the FLORES copy).
 
+Feature-group ablations (what the two slowest feature groups are worth):
+
+* ``no-pos``: no ORCHID POS tags (the ``lp*``/``rp*`` tag features and the ``lverb``/``rverb``/``verbs``
+  features derived from them, also in the ``p:``/``n:`` context copies): the featurizer gets ``tag=None``,
+  so no tagging is done at all, in training and in evaluation;
+* ``no-crfcut``: no crfcut boundary probability (``crfcut``, ``crfcut_bin`` and their context copies):
+  ``boundary_prob=None``, crfcut is never run;
+* ``no-pos-no-crfcut``: both.
+
+``--train-all DIR`` trains each named variant (``baseline`` and these three only) on all of FLORES
+dev, as ``benchmarks/train_segmenter.py`` does, into ``DIR/<variant>.crfsuite`` (+ ``.json`` decoder
+settings) instead of cross-validating; time them with
+``benchmarks/segment_speed.py --model DIR/<variant>.crfsuite --drop <groups>``.
+
 Results are printed one line per variant (mean ± sd F1 over folds, precision, recall, folds).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -46,6 +61,16 @@ import train_segmenter as TS  # noqa: E402
 
 from mt.segment import train as T  # noqa: E402
 from mt.segment.engines import LengthPriorDecoder, ThaiSeg  # noqa: E402
+from mt.segment.features import Featurizer  # noqa: E402
+
+# feature-group ablations: variant name -> feature groups dropped (see segment_speed.py --drop)
+DROPS = {"no-pos": ("pos",), "no-crfcut": ("crfcut",), "no-pos-no-crfcut": ("pos", "crfcut")}
+
+
+def without(featurizer: Featurizer, drop) -> Featurizer:
+    """The same featurizer with feature groups left out: "pos" (tag=None), "crfcut" (boundary_prob=None)."""
+    return Featurizer(featurizer.tokenize, None if "pos" in drop else featurizer.tag,
+                      None if "crfcut" in drop else featurizer.boundary_prob, featurizer.freq)
 
 
 def load_orchid(path: Path) -> list[list[str]]:
@@ -135,15 +160,20 @@ def line(name: str, results: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description="thaiseg recipe variants, 5-fold CV on FLORES-200 dev")
     ap.add_argument("--orchid", help="path to orchid97.txt (see the module docstring)")
+    ap.add_argument("--train-all", metavar="DIR",
+                    help="train the named variants (baseline, no-pos, no-crfcut, no-pos-no-crfcut) on all of "
+                         "FLORES dev into DIR/<variant>.crfsuite instead of cross-validating")
     ap.add_argument("names", nargs="*", help="variants to run (default: all that have their data)")
     args = ap.parse_args()
     base = TS.cached_featurizer()
 
-    def recipe(augment=None, params=None):
+    def recipe(augment=None, params=None, featurizer=None):
+        fz = featurizer or base
+
         def train_fold(train, path):
             paras = T.training_paragraphs(train, seed=TS.SEED, **(augment or T.AUGMENT))
-            T.train_model(paras, base, path, params)
-            return base
+            T.train_model(paras, fz, path, params)
+            return fz
         return train_fold
 
     variants = {
@@ -153,7 +183,21 @@ def main() -> None:
         "c2=0.3": recipe(params={"c2": 0.3}),
         "augment x2": recipe(augment={"regroupings": 6, "cross": 12, "short": 3}),
         "augment light": recipe(augment={"regroupings": 3, "cross": 2, "short": 0}),
+        **{name: recipe(featurizer=without(base, drop)) for name, drop in DROPS.items()},
     }
+    if args.train_all:
+        bad = [n for n in args.names if n != "baseline" and n not in DROPS] or ([] if args.names else ["(none)"])
+        if bad:
+            ap.error(f"--train-all takes variants among baseline, {', '.join(DROPS)}; got {bad}")
+        out = Path(args.train_all)
+        out.mkdir(parents=True, exist_ok=True)
+        articles = T.load_flores()
+        for name in args.names:
+            path = out / f"{name}.crfsuite"
+            TS.train(articles, path, featurizer=without(base, DROPS.get(name, ())))
+            print(f"{name}: {path} ({path.stat().st_size // 1024} KiB, sha256 "
+                  f"{hashlib.sha256(path.read_bytes()).hexdigest()[:16]})", flush=True)
+        return
     if args.orchid:
         orchid = load_orchid(Path(args.orchid))
         print(f"ORCHID: {len(orchid)} paragraphs, {sum(len(p) for p in orchid)} sentences", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Inference speed of the ``thaiseg`` segmenter, with a hash of every output.
 
     PYTHAINLP_OFFLINE=1 python benchmarks/segment_speed.py [--engine thaiseg] [--profile] [--features] [--src DIR]
+        [--model PATH.crfsuite [--drop pos,crfcut]]
 
 Inputs (all through the public API the pipeline uses: ``get_segmenter(name).segment(text)``,
 one segmenter instance, as ``SegmentStage`` does):
@@ -17,6 +18,13 @@ the CRF feature dicts and of the CRF boundary marginals of every line (computed 
 timed run, not timed), a stricter check that the model sees exactly the same input.
 ``--profile`` prints the top cProfile entries (by cumulative time) of one extra pass.
 No assertions on time: one run on a shared machine is noisy.
+
+``--model PATH`` times ``ThaiSeg(PATH)`` (decoder settings from ``PATH`` with ``.json``) instead of the
+shipped engine, e.g. a model trained without some feature groups by
+``benchmarks/segment_experiments.py --train-all DIR``; ``--drop pos`` / ``--drop crfcut`` /
+``--drop pos,crfcut`` gives that instance a featurizer without the POS tagger / the crfcut probability
+(as the model was trained), so those are never computed. The instance still builds its tagger and crfcut
+at start-up (start-up is not part of the ms/paragraph figures).
 """
 from __future__ import annotations
 
@@ -41,7 +49,7 @@ sys.path.insert(0, _src)
 
 from mt.segment import get_segmenter  # noqa: E402
 from mt.segment.engines import _lines  # noqa: E402
-from mt.segment.features import find_candidates, has_thai, strip_span  # noqa: E402
+from mt.segment.features import Featurizer, find_candidates, has_thai, strip_span  # noqa: E402
 
 FLORES = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
 
@@ -86,6 +94,19 @@ def crf_inputs_hash(seg, paragraphs: list[str]) -> tuple[str, str]:
     return hf.hexdigest(), hp.hexdigest()
 
 
+def make_segmenter(engine: str, model: str | None = None, drop: tuple[str, ...] = ()):
+    """``get_segmenter(engine)``, or ``ThaiSeg(model)`` with the feature groups in ``drop`` left out."""
+    if model is None:
+        return get_segmenter(engine)
+    from mt.segment.engines import ThaiSeg
+
+    seg = ThaiSeg(model)
+    f = seg.featurizer
+    seg.featurizer = Featurizer(f.tokenize, None if "pos" in drop else f.tag,
+                                None if "crfcut" in drop else f.boundary_prob, f.freq)
+    return seg
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engine", default="thaiseg")
@@ -94,15 +115,23 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timed passes over each set (best and median shown)")
     ap.add_argument("--features", action="store_true", help="also hash the CRF feature dicts and marginals")
     ap.add_argument("--src", default=str(ROOT), help="directory to import the mt package from (default: this repo)")
+    ap.add_argument("--model", help="a thaiseg .crfsuite model to time instead of the shipped engine")
+    ap.add_argument("--drop", default="", help="with --model: feature groups the model was trained without "
+                                               "(comma-separated: pos, crfcut)")
     args = ap.parse_args()
+    drop = tuple(x for x in args.drop.split(",") if x)
+    if [x for x in drop if x not in ("pos", "crfcut")] or (drop and not args.model):
+        ap.error(f"--drop takes pos and/or crfcut, and needs --model; got {args.drop!r}")
 
     sets = load_sets()
     import mt
     print(f"mt imported from {Path(mt.__file__).parent}")
     t0 = time.perf_counter()
-    seg = get_segmenter(args.engine)
+    seg = make_segmenter(args.engine, args.model, drop)
     t1 = time.perf_counter()
     seg.segment("ฝนตกหนักทั้งคืน น้ำท่วมถนนหลายสาย")   # PyThaiNLP loads its dictionary and tagger lazily
+    if args.model:
+        print(f"model {args.model}, features dropped: {', '.join(drop) or 'none'}")
     print(f"engine {args.engine}: load {t1 - t0:.2f} s, first call {time.perf_counter() - t1:.2f} s (not counted below)")
     outputs = []
     total_n, total_best, total_med = 0, 0.0, 0.0
@@ -130,12 +159,12 @@ def main() -> None:
     print(f"output sha256 {sha(outputs)}")
     if args.features and hasattr(seg, "featurizer"):
         paras = [p for ps in sets.values() for p in ps]
-        hf, hp = crf_inputs_hash(get_segmenter(args.engine), paras)
+        hf, hp = crf_inputs_hash(make_segmenter(args.engine, args.model, drop), paras)
         print(f"features sha256 {hf}")
         print(f"marginals sha256 {hp}")
     if args.profile:
         paras = [p for ps in sets.values() for p in ps]
-        fresh = get_segmenter(args.engine)      # no state carried over from the timed run
+        fresh = make_segmenter(args.engine, args.model, drop)      # no state carried over from the timed run
         prof = cProfile.Profile()
         prof.enable()
         run(fresh, paras)

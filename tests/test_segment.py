@@ -296,6 +296,32 @@ def test_thaiseg_features_equal_the_pythainlp_reference(thaiseg):
     assert n > 1000
 
 
+POS_KEYS = {"lp1", "rp1", "lp2lp1", "rp1rp2", "lp1rp1", "lverb", "rverb", "verbs"}
+CRFCUT_KEYS = {"crfcut", "crfcut_bin"}
+
+
+@pytest.mark.parametrize("drop", [(), ("pos",), ("crfcut",), ("pos", "crfcut")])
+def test_featurizer_without_tagger_or_crfcut_omits_those_features(thaiseg, drop):
+    """tag=None / boundary_prob=None (the ablations of benchmarks/segment_experiments.py) leave out
+    exactly the POS-derived / crfcut features, context copies included; the default keeps them."""
+    from mt.segment.features import Featurizer, find_candidates
+
+    f = thaiseg.featurizer
+    fz = Featurizer(f.tokenize, None if "pos" in drop else f.tag,
+                    None if "crfcut" in drop else f.boundary_prob, f.freq)
+    text = "ฝนตกหนักทั้งคืน น้ำท่วมถนนหลายสาย ประชาชนต้องอพยพ ผู้ว่าราชการจังหวัดสั่งเปิดศูนย์พักพิงชั่วคราว"
+    full = f.features(text, find_candidates(text))
+    got = fz.features(text, find_candidates(text))
+    assert len(got) == len(full) == 3
+    dropped = (POS_KEYS if "pos" in drop else set()) | (CRFCUT_KEYS if "crfcut" in drop else set())
+    for g, w in zip(got, full):
+        bare = {k.split(":", 1)[-1] for k in w} - {"none"}
+        assert POS_KEYS | CRFCUT_KEYS <= bare                 # the default path has both groups
+        assert {k.split(":", 1)[-1] for k in g} == {k.split(":", 1)[-1] for k in w} - dropped
+        assert {k: v for k, v in g.items() if k.split(":", 1)[-1] not in dropped} == \
+               {k: v for k, v in w.items() if k.split(":", 1)[-1] not in dropped}
+
+
 def test_fast_orchid_tagger_equals_pos_tag():
     from pythainlp.tag import pos_tag
     from pythainlp.tokenize import word_tokenize
