@@ -48,8 +48,8 @@ _src = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv[:-1] else st
 sys.path.insert(0, _src)
 
 from mt.segment import get_segmenter  # noqa: E402
-from mt.segment.engines import _lines  # noqa: E402
-from mt.segment.features import Featurizer, find_candidates, has_thai, strip_span  # noqa: E402
+from mt.segment.engines import line_candidates  # noqa: E402
+from mt.segment.features import Featurizer, has_thai  # noqa: E402
 
 FLORES = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
 
@@ -78,12 +78,7 @@ def crf_inputs_hash(seg, paragraphs: list[str]) -> tuple[str, str]:
     """sha256 of the feature dicts and of the CRF marginals of every Thai line (thaiseg only)."""
     hf, hp = hashlib.sha256(), hashlib.sha256()
     for text in paragraphs:
-        for a, b in _lines(text):
-            span = strip_span(text, a, b)
-            if span is None:
-                continue
-            line = text[span[0]:span[1]]
-            cands = find_candidates(line)
+        for _, line, cands in line_candidates(text):
             if not cands or not has_thai(line):
                 continue
             feats = seg.featurizer.features(line, cands)

@@ -256,15 +256,10 @@ def _paragraphs() -> list[str]:
 
 def _feature_lines(text: str):
     """The lines ThaiSeg.segment hands to the featurizer (same path: _lines, strip, candidates)."""
-    from mt.segment.engines import _lines
-    from mt.segment.features import find_candidates, has_thai, strip_span
+    from mt.segment.engines import line_candidates
+    from mt.segment.features import has_thai
 
-    for a, b in _lines(text):
-        span = strip_span(text, a, b)
-        if span is None:
-            continue
-        line = text[span[0]:span[1]]
-        cands = find_candidates(line)
+    for _, line, cands in line_candidates(text):
         if cands and has_thai(line):
             yield line, cands
 

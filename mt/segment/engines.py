@@ -197,16 +197,21 @@ class ThaiSeg:
 
     def segment(self, text: str) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
-        for a, b in _lines(text):
-            span = strip_span(text, a, b)
-            if span is None:
-                continue
-            s0, e0 = span
-            line = text[s0:e0]
-            cands = find_candidates(line)
+        for s0, line, cands in line_candidates(text):
             labels = self.boundaries(line, cands)
             out.extend((s0 + s, s0 + e) for s, e in spans_from_boundaries(line, cands, labels))
         return out
+
+
+def line_candidates(text: str):
+    """``(offset, line, candidates)`` for every non-empty line of ``text``, as :meth:`ThaiSeg.segment`
+    hands them to the model (the line stripped of edge spaces, its candidate boundaries)."""
+    for a, b in _lines(text):
+        span = strip_span(text, a, b)
+        if span is None:
+            continue
+        line = text[span[0]:span[1]]
+        yield span[0], line, find_candidates(line)
 
 
 class CrfcutLocal:
