@@ -40,8 +40,9 @@ from mt.align import Aligner  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
 from mt.parse import PageParser  # noqa: E402
 from mt.records import Doc, Unit  # noqa: E402
+from mt.shared_data import shared_data_dir  # noqa: E402
 
-FLORES = Path("/work/shared/data/flores200/dev")
+FLORES = shared_data_dir() / "flores200" / "dev"
 RELATIONS = ("translation", "title", "unpaired", "chrome", "metadata")
 PUBLICATIONS = ["Báo Quốc Tế", "VietnamPlus", "Báo Tài nguyên Môi trường", "Nhân Dân", "Tuổi Trẻ"]
 PHOTOGRAPHERS = ["Hai Minh", "Tuan Anh", "Quang Hoa", "Thanh Dat", "Minh Duc"]

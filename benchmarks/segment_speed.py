@@ -50,8 +50,9 @@ sys.path.insert(0, _src)
 from mt.segment import get_segmenter  # noqa: E402
 from mt.segment.engines import line_candidates  # noqa: E402
 from mt.segment.features import Featurizer, has_thai  # noqa: E402
+from mt.shared_data import shared_data_dir  # noqa: E402
 
-FLORES = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
+FLORES = shared_data_dir() / "flores200" / "dev" / "tha_Thai.dev"
 
 
 def load_sets() -> dict[str, list[str]]:

@@ -3,7 +3,7 @@
     PYTHAINLP_OFFLINE=1 python benchmarks/train_segmenter.py [--out mt/segment/thaiseg.crfsuite]
 
 Reproducible: the augmentation is seeded, crfsuite's L-BFGS is deterministic, and
-the only inputs are FLORES-200 dev (CC BY-SA 4.0, /work/shared/data/flores200/dev)
+the only inputs are FLORES-200 dev (CC BY-SA 4.0, ../shared/data/flores200/dev)
 and data shipped with PyThaiNLP (see mt/segment/DATA.md). Writes two files:
 
 * ``thaiseg.crfsuite`` -- the CRF over candidate spaces;

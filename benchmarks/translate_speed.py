@@ -9,7 +9,7 @@ each script (assumed for opus-mt-th-en, whose joint vocabulary merges a Thai and
 SentencePiece model; its real split could not be checked offline). Rows marked
 ``target_vocab script`` restrict the output to Latin-script pieces (mt.translate.vocab): about
 30,000 of 60,000 pieces (``--size nllb-600m``: the matrix sizes of nllb-200-distilled-600M, greedy rows only).
-Inputs are real Thai sentences of variable length (FLORES-200 dev when /work/shared/data is
+Inputs are real Thai sentences of variable length (FLORES-200 dev when ../shared/data is
 present, else the seed pages), each sentence once (no cache hits, no de-duplication), guard off: the figures are engine throughput through the project's own
 engine classes (mt.translate.load_translator -> Translator -> engine).
 
@@ -99,7 +99,9 @@ def build_opus_sized_marian(out: Path, seed: int = 0, size: str = "opus-mt") -> 
 
 
 def load_sentences(n: int) -> tuple[list[str], str]:
-    flores = Path("/work/shared/data/flores200/dev/tha_Thai.dev")
+    from mt.shared_data import shared_data_dir
+
+    flores = shared_data_dir() / "flores200" / "dev" / "tha_Thai.dev"
     if flores.is_file():
         lines = flores.read_text(encoding="utf-8").splitlines()
         source = "FLORES-200 dev tha_Thai"

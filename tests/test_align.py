@@ -19,11 +19,12 @@ from mt.errors import ConfigError, MissingExtraError  # noqa: E402
 from mt.parse import PageParser  # noqa: E402
 from mt.read import read_doc  # noqa: E402
 from mt.records import Doc, Unit  # noqa: E402
+from mt.shared_data import shared_data_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 PAGES = Path(__file__).parent / "pages"
-GOLD = Path("/work/shared/data/seeds-gold.jsonl")
+GOLD = shared_data_dir() / "seeds-gold.jsonl"
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..shared_data import shared_data_dir
 from .features import Candidate, find_candidates
 
 log = logging.getLogger(__name__)
 
-FLORES_DEV = Path("/work/shared/data/flores200/dev")
+FLORES_DEV = shared_data_dir() / "flores200" / "dev"
 MAX_SENTENCES = 6
 TRAIN_PARAMS = {"c1": 0.3, "c2": 1.0, "max_iterations": 300, "feature.possible_transitions": True}
 # seeded augmentation of the training paragraphs (see training_paragraphs)
