@@ -101,17 +101,24 @@ def engine_stats(translator: Any) -> dict[str, Any]:
     return dict(stats) if isinstance(stats, dict) else {}
 
 
-def open_writer(config: RunConfig, signature: dict[str, Any]) -> Any:
-    """The corpus sink of a run (every executor streams finished documents into one ``CorpusWriter``)."""
+def open_writer(config: RunConfig, signature: dict[str, Any], output: Any = None) -> Any:
+    """The corpus sink of a run (every executor streams finished documents into one ``CorpusWriter``).
+
+    ``output``: the run's locked :class:`~mt.write.outdir.OutputDir` (None: the writer opens its own).
+    """
     from .write import CorpusWriter
 
     return CorpusWriter(config.output.dir, list(config.output.formats), signature,
-                        config.output.parquet_rows_per_shard)
+                        config.output.parquet_rows_per_shard, output=output)
 
 
 def run_digest(config: RunConfig) -> str:
     """A digest of everything a corpus depends on: the input files' names and bytes, the package version
-    and the config (less the keys that cannot change the corpus: executor, quiet, force)."""
+    and the config (less the keys that cannot change the corpus: executor, quiet, force).
+
+    A file that cannot be read adds its error instead of its bytes (the reader reports it as a problem
+    of that document; the batch goes on).
+    """
     from .read import find_inputs
 
     h = hashlib.sha256()
@@ -119,9 +126,12 @@ def run_digest(config: RunConfig) -> str:
     h.update(json.dumps({"mt": __version__, "config": cfg}, sort_keys=True).encode())
     for path, name in find_inputs(config.input.paths, config.input.patterns):
         h.update(name.encode() + b"\0")
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        try:
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError as exc:
+            h.update(f"unreadable: {exc.errno}".encode())
         h.update(b"\0")
     return h.hexdigest()
 
@@ -157,7 +167,7 @@ def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict
     manifest["executor"] = executor
     manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     manifest["engine_stats"] = engine_stats
-    out = writer.finish(manifest, after_files=build_review if config.review.build else None)
+    out = writer.finish(manifest, after_files=build_review if config.review.build else None)  # review after commit
     manifest = writer.manifest
     code = EXIT_INPUT_PROBLEMS if writer.counts.problems else EXIT_OK
     log.info("corpus written to %s: %s", out, manifest["counts"])
@@ -173,10 +183,13 @@ def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
     ``config.output.force``.
     """
     from .executors import EXECUTORS
+    from .write.outdir import OutputDir
 
-    digest = run_digest(config)  # read the inputs once, before any work
-    done = up_to_date(config, digest)
-    if done is not None:
-        return done
     executor = EXECUTORS.get(config.executor.kind)(config)
-    return executor.run(translator=translator, digest=digest)
+    # checked (not a user's folder, not an input, writable) and locked before any model loads
+    with OutputDir(config.output.dir, inputs=config.input.paths) as output:
+        digest = run_digest(config)  # read the inputs once, before any work
+        done = up_to_date(config, digest)
+        if done is not None:
+            return done
+        return executor.run(translator=translator, digest=digest, output=output)

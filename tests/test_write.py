@@ -104,14 +104,16 @@ def test_crash_leaves_previous_corpus_untouched(tmp_path):
     w.write(make_doc("z"))
     w.abort()  # what the executor does when a stage raises
     assert (out / "corpus.jsonl").read_text() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".mt-staging")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_unfinished_writer_is_not_visible(tmp_path):
     out = tmp_path / "new"
     w = CorpusWriter(out, ["jsonl"], SIG)
     w.write(make_doc("a"))
-    assert not out.exists()  # only the hidden temp dir exists until finish()
+    # until finish() only mt's hidden lock and staging folder are there: no manifest, no corpus file
+    assert all(p.name.startswith(".mt-") for p in out.iterdir())
     w.finish({})
     assert (out / "manifest.json").exists()
 

@@ -42,7 +42,7 @@ class LocalExecutor:
     def __init__(self, config: RunConfig):
         self.config = config
 
-    def run(self, translator: Any = None, digest: str | None = None) -> RunResult:
+    def run(self, translator: Any = None, digest: str | None = None, output: Any = None) -> RunResult:
         config = self.config
         started = time.time()
         t_start = time.perf_counter()
@@ -50,7 +50,7 @@ class LocalExecutor:
         stages = build_stages(config, translator=translator)
         t_load = time.perf_counter() - t_start
         signature = run_signature(stages)
-        writer = open_writer(config, signature)
+        writer = open_writer(config, signature, output)
         cumulative = {name: 0.0 for name in ["read"] + [s.name for s in stages]}
         stream: Iterator[Doc] = _timed((read_doc(p, n) for p, n in inputs), cumulative, "read")
         for stage in stages:

@@ -305,8 +305,9 @@ class RayExecutor:
         return config.model_copy(update={"translate": tr.model_copy(update=update)})
 
     # ------------------------------------------------------------------
-    def run(self, translator: Any = None, digest: str | None = None) -> RunResult:
+    def run(self, translator: Any = None, digest: str | None = None, output: Any = None) -> RunResult:
         config = self.config
+        self._output = output      # the locked OUTPUT_DIR of run_pipeline (None: the writer opens its own)
         started = time.time()
         t_start = time.perf_counter()
         inputs = find_inputs(config.input.paths, config.input.patterns)
@@ -347,7 +348,7 @@ class RayExecutor:
         ray_data_log = logging.getLogger("ray.data")      # Ray Data's INFO chatter; errors still show
         saved_level = ray_data_log.level
         ray_data_log.setLevel(logging.ERROR if config.quiet else logging.WARNING)
-        writer = open_writer(config, signature)
+        writer = open_writer(config, signature, self._output)
         totals = {name: 0.0 for name in STAGE_NAMES}
         actor_stats: dict[str, tuple[int, dict[str, Any]]] = {}
         sigs: dict[str, dict[str, Any]] = {}
@@ -371,7 +372,7 @@ class RayExecutor:
                         # the actors loaded the engine differently (e.g. on a GPU): the corpus says so
                         signature = {**signature, **info["sig"]}
                         writer.abort()
-                        writer = open_writer(config, signature)
+                        writer = open_writer(config, signature, self._output)
                 for stage, seconds in info["t"].items():
                     totals[stage] += seconds
                 if "stats" in info:

@@ -1,49 +1,31 @@
 """The write stage: a streaming sink that turns finished documents into a corpus directory.
 
-All files are written into a temporary sibling directory; only when every file
-is complete is it renamed into place (the previous corpus, if any, is removed
-after the swap). A crashed run therefore never leaves a half-written corpus
-that looks complete: ``OUTPUT_DIR`` is either the previous corpus or the new one.
+All files are written into a staging folder inside OUTPUT_DIR and committed by renames through a journal
+(:mod:`mt.write.outdir`): a crashed run leaves the previous corpus, or a half-done commit that the next run
+finishes; never a half-written file. Only the files mt wrote are replaced: a reviewer's ``review.sqlite``,
+``reviewed/`` and anything else in the directory stay where they are, untouched.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..atomic import replace_dir, temp_dir
 from ..errors import OutputError
 from ..records import Doc
 from .card import dataset_card
 from .formats import FORMATS
+from .outdir import CORPUS_KIND, MANIFEST, OutputDir, is_space_error, space_error
 from .rows import caption_rows, sentence_rows, set_aside_rows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CorpusWriter", "FORMATS", "temp_dir", "replace_dir"]
-
-
-def temp_dir(out_dir: Path) -> Path:
-    """A new hidden directory next to ``out_dir`` (same file system, so :func:`replace_dir` is a rename)."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    return tmp
-
-
-def replace_dir(tmp: Path, out_dir: Path) -> None:
-    """Move the finished ``tmp`` to ``out_dir``; the previous ``out_dir``, if any, is removed after the swap."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+__all__ = ["CorpusWriter", "FORMATS", "OutputDir", "temp_dir", "replace_dir"]
 
 
 class Counts:
@@ -77,27 +59,41 @@ class Counts:
 
 
 class CorpusWriter:
-    """Stream documents into ``out_dir`` through the configured format writers, atomically."""
+    """Stream documents into ``out_dir`` through the configured format writers, atomically.
+
+    ``output`` is the run's :class:`OutputDir` (checked and locked by the caller); without one the writer
+    opens and locks ``out_dir`` itself and releases it when it finishes or aborts.
+    """
 
     def __init__(self, out_dir: str | Path, formats: list[str], signature: dict[str, Any],
-                 rows_per_shard: int = 50_000):
+                 rows_per_shard: int = 50_000, output: OutputDir | None = None):
         self.out_dir = Path(out_dir)
         self.signature = signature
         self.counts = Counts()
         classes = [FORMATS.get(name) for name in formats]  # unknown names fail before anything is created
-        try:
-            self.tmp = temp_dir(self.out_dir)
-        except OSError as exc:
-            raise OutputError(f"cannot create the output directory: {exc.strerror}", where=str(self.out_dir),
-                              fix="choose a writable --output directory") from None
-        self._formats = [cls(self.tmp, signature, rows_per_shard) for cls in classes]
-        self._set_aside = open(self.tmp / "set_aside.jsonl", "w", encoding="utf-8")
-        self._problems = open(self.tmp / "problems.jsonl", "w", encoding="utf-8")
+        self._own_output = output is None
+        self.output = output if output is not None else OutputDir(self.out_dir)
+        if self._own_output:
+            self.output.open()
         self._closed = False
         self.manifest: dict[str, Any] = {}
+        try:
+            self.tmp = self.output.new_staging()
+            self._formats = [cls(self.tmp, signature, rows_per_shard) for cls in classes]
+            self._set_aside = open(self.tmp / "set_aside.jsonl", "w", encoding="utf-8")
+            self._problems = open(self.tmp / "problems.jsonl", "w", encoding="utf-8")
+        except BaseException:
+            self.abort()
+            raise
 
     # ------------------------------------------------------------------
     def write(self, doc: Doc) -> None:
+        try:
+            self._write(doc)
+        except OSError as exc:
+            raise self._os_error(exc) from exc
+
+    def _write(self, doc: Doc) -> None:
         sentences = sentence_rows(doc)
         captions = caption_rows(doc)
         aside = set_aside_rows(doc, sentences, captions)
@@ -122,38 +118,60 @@ class CorpusWriter:
         c.relations.update(v.relation for v in doc.vi_lines)
         c.flags.update(f for r in sentences for f in r["flags"])
 
-    def finish(self, manifest: dict[str, Any], after_files: Any = None) -> Path:
-        """Close every file, write manifest and card, then move the corpus into place."""
+    def _os_error(self, exc: OSError) -> OutputError:
+        if is_space_error(exc):
+            written = sum(p.stat().st_size for p in self.tmp.rglob("*") if p.is_file()) if self.tmp.exists() else 0
+            return space_error(exc, self.out_dir, written)
+        return OutputError(f"cannot write the corpus: {exc.strerror or exc}",
+                           where=str(exc.filename or self.out_dir), fix="check that the output directory is writable")
+
+    def finish(self, manifest: dict[str, Any], after_files: Callable[[Path], Any] | None = None) -> Path:
+        """Close every file, write manifest and card, commit the corpus into OUTPUT_DIR.
+
+        ``after_files(OUTPUT_DIR)`` (e.g. the review report) runs after the commit, on the committed files.
+        """
+        try:
+            self._finish_files(manifest)
+            self.output.commit(self.tmp)
+        except OSError as exc:
+            raise self._os_error(exc) from exc
+        self._closed = True
+        try:
+            if after_files is not None:
+                after_files(self.out_dir)
+        finally:
+            if self._own_output:
+                self.output.close()
+        return self.out_dir
+
+    def _finish_files(self, manifest: dict[str, Any]) -> None:
         for fmt in self._formats:
             fmt.close()
         self._set_aside.close()
         self._problems.close()
-        manifest = {**manifest, "counts": self.counts.as_dict(), "signature": self.signature}
+        manifest = {"kind": CORPUS_KIND, **manifest, "counts": self.counts.as_dict(), "signature": self.signature}
         fingerprints = [f.fingerprint for f in self._formats if getattr(f, "fingerprint", None)]
         if fingerprints:
             manifest["fingerprint"] = fingerprints[0]
-        self.manifest = manifest
-        (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (self.tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
-        if self.out_dir.is_dir():  # a re-run keeps the reviewers' decisions on the previous corpus
-            from ..review.store import preserve_decisions
-
-            preserve_decisions(self.out_dir, self.tmp)
-        if after_files is not None:
-            after_files(self.tmp)  # e.g. the review report, built from the finished files
-        replace_dir(self.tmp, self.out_dir)
-        self._closed = True
-        return self.out_dir
+        staged = sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*") if p.is_file())
+        manifest["files"] = sorted({*staged, MANIFEST})
+        self.manifest = manifest
+        (self.tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     def abort(self) -> None:
+        """Remove this run's staging folder (best effort: also on a full disk); the previous corpus stays."""
         if self._closed:
             return
-        for fmt in self._formats:
-            try:
-                fmt.close()
-            except Exception:  # noqa: BLE001 - best effort while already failing
-                pass
-        self._set_aside.close()
-        self._problems.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
         self._closed = True
+        for handle in (*getattr(self, "_formats", ()), getattr(self, "_set_aside", None),
+                       getattr(self, "_problems", None)):
+            try:
+                if handle is not None:
+                    handle.close()
+            except Exception:  # noqa: BLE001 - best effort while already failing (e.g. ENOSPC on flush)
+                pass
+        if getattr(self, "tmp", None) is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._own_output:
+            self.output.close()
