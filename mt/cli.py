@@ -8,15 +8,18 @@ finished, but some files or lines could not be read -- see problems.jsonl);
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import MtError
+from .errors import MtError, OutputError
 
 log = logging.getLogger("mt")
 
@@ -171,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rv = sub.add_parser("review", help="side-by-side review of a corpus directory")
     rsub = rv.add_subparsers(dest="review_cmd", required=True)
+    _radd = rsub.add_parser
+    rsub.add_parser = lambda name, **kw: _radd(name, parents=[common], **kw)  # type: ignore[method-assign]
     b = rsub.add_parser("build", help="write OUTPUT_DIR/review.html")
     b.add_argument("output_dir")
     s = rsub.add_parser("serve", help="local review server (edits persist in OUTPUT_DIR/review.sqlite)")
@@ -188,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a run cleans up exactly as on Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
     parser = build_parser()
@@ -195,17 +208,31 @@ def main(argv: list[str] | None = None) -> int:
     args.quiet = getattr(args, "quiet", False)
     args.verbose = getattr(args, "verbose", False)
     _setup_logging(args.quiet, args.verbose)
+    in_main = threading.current_thread() is threading.main_thread()   # signal handlers: main thread only
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return int(args.func(args) or 0)
     except MtError as exc:
         sys.stderr.write(f"mt: error: {exc}\n")
         return exc.exit_code
+    except Terminated:
+        sys.stderr.write("mt: terminated (SIGTERM); unfinished output removed\n")
+        return 143
     except KeyboardInterrupt:
         sys.stderr.write("mt: interrupted\n")
         return 130
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        sys.stderr.write(f"mt: error: {exc.filename or ''}: no space left on device -- fix: free space there "
+                         "or choose another directory\n")
+        return OutputError.exit_code
     except BrokenPipeError:  # e.g. `mt align ... | head`: the reader went away, not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

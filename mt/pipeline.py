@@ -124,10 +124,12 @@ def run_digest(config: RunConfig) -> str:
     h = hashlib.sha256()
     cfg = config.model_dump(mode="json", exclude={"executor": True, "quiet": True, "output": {"force"}})
     h.update(json.dumps({"mt": __version__, "config": cfg}, sort_keys=True).encode())
-    for path, name in find_inputs(config.input.paths, config.input.patterns):
-        h.update(name.encode() + b"\0")
+    for item in find_inputs(config.input.paths, config.input.patterns):
+        h.update(item.name.encode() + b"\0")
         try:
-            with open(path, "rb") as fh:
+            if not item.path.is_file():   # FIFO, directory, dangling link: the reader reports it
+                raise OSError(0, "not a regular file")
+            with open(item.path, "rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
         except OSError as exc:

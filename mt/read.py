@@ -6,13 +6,19 @@ how to fix it, so the batch goes on and every line is accounted for.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import logging
+import os
 import re
+import stat
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
-from .errors import InputError
+from .errors import ConfigError
 from .records import Doc
 
 log = logging.getLogger(__name__)
@@ -30,51 +36,123 @@ def normalize_line(text: str) -> str:
     return text.rstrip()
 
 
-def find_inputs(paths: Iterable[str | Path], patterns: Iterable[str]) -> list[tuple[Path, str]]:
-    """Expand files and folders into ``(path, relative name)`` pairs, sorted, without duplicates."""
-    found: dict[Path, str] = {}
+class InputFile(NamedTuple):
+    """One input of a run: where it is, its name relative to the input root, and its document id."""
+
+    path: Path
+    name: str
+    doc_id: str
+
+
+def find_inputs(paths: Iterable[str | Path], patterns: Iterable[str]) -> list[InputFile]:
+    """Expand files and folders into :class:`InputFile` entries, sorted by name, without duplicates.
+
+    Entries that match a pattern but are not regular files (a directory named ``x.txt``, a FIFO, a dangling
+    link, a symlink loop) are kept: :func:`read_doc` turns each into a problem record instead of skipping it
+    silently. Document ids are unique (:func:`assign_doc_ids`).
+    """
+    patterns = list(patterns)
+    found: dict[str, tuple[Path, str]] = {}
     for p in paths:
         path = Path(p)
         if path.is_dir():
             for pattern in patterns:
                 for f in path.rglob(pattern):
-                    if f.is_file():
-                        found.setdefault(f.resolve(), f.relative_to(path).as_posix())
-        elif path.is_file():
-            found.setdefault(path.resolve(), path.name)
+                    found.setdefault(_key(f), (f, f.relative_to(path).as_posix()))
+        elif path.exists() or path.is_symlink():
+            found.setdefault(_key(path), (path, path.name))
         else:
-            raise InputError("input path does not exist", where=str(path), fix="check [input].paths or the command-line paths")
-    return sorted(((p, name) for p, name in found.items()), key=lambda x: x[1])
+            raise ConfigError("input path does not exist", where=str(path),
+                              fix="check [input].paths or the command-line paths")
+    pairs = sorted(found.values(), key=lambda x: x[1])
+    ids = assign_doc_ids([name for _, name in pairs])
+    return [InputFile(path, name, doc_id) for (path, name), doc_id in zip(pairs, ids)]
+
+
+def _key(path: Path) -> str:
+    """The identity of an input (its resolved path; the link itself for a loop or a dangling link)."""
+    try:
+        return str(path.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
 
 
 def doc_id_for(name: str) -> str:
+    """The readable id of a document: its relative name without extension, unsafe characters as ``__``."""
     stem = name.rsplit(".", 1)[0] if "." in Path(name).name else name
     return re.sub(r"[^\w.-]+", "__", stem)
+
+
+def assign_doc_ids(names: list[str]) -> list[str]:
+    """Unique ids for ``names``: :func:`doc_id_for`, and where two names map to one id (``a b.txt`` and
+    ``a__b.txt``, ``x.txt`` and ``x.md``) each of them gets ``~`` and 8 hex digits of its name's SHA-1
+    (``~`` never comes out of :func:`doc_id_for`, so a suffixed id cannot meet a plain one)."""
+    plain = [doc_id_for(n) for n in names]
+    counts = Counter(plain)
+    ids = [f"{i}~{hashlib.sha1(n.encode()).hexdigest()[:8]}" if counts[i] > 1 else i for i, n in zip(plain, names)]
+    if len(set(ids)) != len(ids):  # two names with one SHA-1 prefix: number them in name order instead
+        seen: Counter[str] = Counter()
+        ids = []
+        for i in plain:
+            seen[i] += 1
+            ids.append(f"{i}~{seen[i]}" if counts[i] > 1 else i)
+    return ids
 
 
 def decode_page(data: bytes, name: str) -> tuple[list[str], list[dict]]:
     """Decode bytes into normalised lines; returns ``(lines, problems)``.
 
-    * a UTF-8 BOM is dropped; CRLF and CR line ends become LF;
-    * NUL bytes -> binary file: every line is kept as a problem line (set aside);
-    * invalid UTF-8 -> only the bad lines are set aside, each named by line number.
+    * a UTF-8 BOM is dropped; a UTF-16 BOM means UTF-16 (decoded, and said in the log);
+    * CRLF and CR line ends become LF;
+    * a file of NUL-heavy bytes -> binary file: every line is kept as a problem line (set aside); a few NUL
+      bytes -> only the lines that hold them are set aside;
+    * invalid UTF-8 -> only the bad lines are set aside, each named by line number;
+    * an empty or blank-only file is a problem, and its blank lines are still counted.
     """
-    problems: list[dict] = []
-    if not data.strip():
-        problems.append({"line": None, "error": "empty file", "fix": "remove the file or re-scrape the page"})
-        return [], problems
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _from_utf16(data, name)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     raw_lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
         raw_lines.pop()
-    if b"\x00" in data:
+    if not data.strip():
+        return ["" for _ in raw_lines], [{"line": None, "error": "empty file (no text)",
+                                          "fix": "remove the file or re-scrape the page"}]
+    if _is_binary(data, raw_lines):
         first = next(i for i, ln in enumerate(raw_lines, 1) if b"\x00" in ln)
-        problems.append({"line": first, "error": "binary file (NUL bytes), not a text page",
-                         "fix": "pass only UTF-8 text, markdown or HTML files", "all_lines": True})
+        problems = [{"line": first, "error": "binary file (NUL bytes), not a text page",
+                     "fix": "pass only UTF-8 text, markdown or HTML files", "all_lines": True}]
         return [ln.decode("utf-8", "replace").replace("\x00", "") for ln in raw_lines], problems
-    lines = []
+    return _decode_lines(raw_lines)
+
+
+def _from_utf16(data: bytes, name: str) -> bytes:
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError:
+        return data   # not really UTF-16: the NUL bytes make it a binary file below
+    log.warning("%s: decoded as UTF-16 (byte order mark); mt expects UTF-8 -- re-encode with iconv -f UTF-16 "
+                "-t UTF-8 to silence this", name)
+    return text.encode("utf-8")
+
+
+def _is_binary(data: bytes, raw_lines: list[bytes]) -> bool:
+    """NUL bytes in more than 1 % of the bytes or in more than a quarter of the lines: not a text page."""
+    nul = data.count(b"\x00")
+    if not nul:
+        return False
+    with_nul = sum(1 for ln in raw_lines if b"\x00" in ln)
+    return nul > len(data) / 100 or with_nul > max(1, len(raw_lines) // 4)
+
+
+def _decode_lines(raw_lines: list[bytes]) -> tuple[list[str], list[dict]]:
+    lines: list[str] = []
+    problems: list[dict] = []
     for i, raw in enumerate(raw_lines, 1):
+        if b"\x00" in raw:
+            problems.append({"line": i, "error": "NUL byte in the line", "fix": "remove the NUL bytes (tr -d '\\000')"})
+            raw = raw.replace(b"\x00", b"")
         try:
             lines.append(normalize_line(raw.decode("utf-8")))
         except UnicodeDecodeError as exc:
@@ -84,20 +162,43 @@ def decode_page(data: bytes, name: str) -> tuple[list[str], list[dict]]:
     return lines, problems
 
 
-def read_doc(path: Path, name: str) -> Doc:
-    fmt = FORMATS.get(path.suffix.lower(), "txt")
-    doc = Doc(doc_id=doc_id_for(name), file=name, path=str(path), format=fmt)
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a page (a directory, a FIFO, a dangling link, a loop), or None."""
     try:
-        data = path.read_bytes()
+        mode = path.stat().st_mode
+    except RuntimeError:
+        return "symbolic link loop"
     except OSError as exc:
-        doc.problems.append({"line": None, "error": f"cannot read file: {exc.strerror}", "fix": "check the file's permissions"})
-        return doc
-    doc.raw_lines, doc.problems = decode_page(data, name)
+        if path.is_symlink():
+            return "symbolic link loop" if exc.errno == errno.ELOOP else "dangling symbolic link (target missing)"
+        return None   # read_bytes reports it
+    if stat.S_ISDIR(mode):
+        return "a directory, not a page file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (FIFO, socket or device)"
+    return None
+
+
+def read_doc(path: Path, name: str, doc_id: str | None = None) -> Doc:
+    """Read one page; never raises: what cannot be read becomes a problem of the document."""
+    fmt = FORMATS.get(path.suffix.lower(), "txt")
+    doc = Doc(doc_id=doc_id or doc_id_for(name), file=name, path=str(path), format=fmt)
+    why = _not_a_file(path)
+    if why is not None:
+        doc.problems.append({"line": None, "error": f"skipped: {why}", "fix": "pass page files only, or remove it"})
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            doc.problems.append({"line": None, "error": f"cannot read file: {exc.strerror}",
+                                 "fix": "check the file's permissions (chmod a+r)"})
+        else:
+            doc.raw_lines, doc.problems = decode_page(data, name)
     for p in doc.problems:
         log.error("%s: %s -- fix: %s", doc.where(p["line"]), p["error"], p["fix"])
     return doc
 
 
 def read_docs(paths: Iterable[str | Path], patterns: Iterable[str] = ("*.txt", "*.md", "*.html", "*.htm")) -> Iterator[Doc]:
-    for path, name in find_inputs(paths, patterns):
-        yield read_doc(path, name)
+    for item in find_inputs(paths, patterns):
+        yield read_doc(*item)

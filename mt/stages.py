@@ -13,9 +13,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .config import RunConfig
-from .records import Doc
+from .records import Doc, Line
 
 log = logging.getLogger(__name__)
+
+
+def fail_document(doc: Doc, stage: str, exc: BaseException) -> None:
+    """Per-document isolation: a page that breaks a stage becomes a problem record (file, error, fix) and
+    every one of its lines is set aside as ``invalid``; the batch goes on (exit 3 at the end)."""
+    log.error("%s: %s failed (%s: %s); its lines are set aside", doc.file, stage, type(exc).__name__, exc)
+    doc.lines = [Line(line=i, text=text, kind="invalid") for i, text in enumerate(doc.raw_lines, 1)]
+    doc.units, doc.vi_lines, doc.meta = [], [], {}
+    doc.problems.append({"line": None, "error": f"the {stage} stage failed on this page: {type(exc).__name__}: "
+                         f"{str(exc)[:200]}", "fix": "report it with this file; the rest of the batch is written",
+                         "all_lines": True})
 
 
 class Stage:
@@ -43,7 +54,10 @@ class ParseStage(Stage):
         self.parser = PageParser()  # builds its language identifier once for every page
 
     def process(self, doc: Doc) -> Doc:
-        self.parser.parse(doc)
+        try:
+            self.parser.parse(doc)
+        except Exception as exc:  # noqa: BLE001 - per-document isolation: one bad page never stops the batch
+            fail_document(doc, self.name, exc)
         doc.stages.append(self.name)
         return doc
 
@@ -62,7 +76,10 @@ class SegmentStage(Stage):
     def process(self, doc: Doc) -> Doc:
         from .segment.units import build_units
 
-        build_units(doc, self.segmenter, self.config)
+        try:
+            build_units(doc, self.segmenter, self.config)
+        except Exception as exc:  # noqa: BLE001 - per-document isolation, as in ParseStage
+            fail_document(doc, self.name, exc)
         doc.stages.append(self.name)
         return doc
 

@@ -52,7 +52,7 @@ class LocalExecutor:
         signature = run_signature(stages)
         writer = open_writer(config, signature, output)
         cumulative = {name: 0.0 for name in ["read"] + [s.name for s in stages]}
-        stream: Iterator[Doc] = _timed((read_doc(p, n) for p, n in inputs), cumulative, "read")
+        stream: Iterator[Doc] = _timed((read_doc(*item) for item in inputs), cumulative, "read")
         for stage in stages:
             stream = _timed(iter(stage(stream)), cumulative, stage.name)
         t_write = 0.0

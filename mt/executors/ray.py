@@ -92,7 +92,7 @@ def _config(data: dict[str, Any]) -> RunConfig:
 
 
 class PrepDocs:
-    """read_doc + parse + segment for a batch of ``(idx, path, name)`` rows."""
+    """read_doc + parse + segment for a batch of ``(idx, path, name, doc_id)`` rows."""
 
     def __init__(self, config_data: dict[str, Any]):
         config = _config(config_data)
@@ -102,7 +102,7 @@ class PrepDocs:
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
         infos: list[dict[str, Any]] = [{"t": {}} for _ in batch["idx"]]
         t0 = time.perf_counter()
-        docs = [read_doc(Path(p), str(n)) for p, n in zip(batch["path"], batch["name"])]
+        docs = [read_doc(Path(p), str(n), str(i)) for p, n, i in zip(batch["path"], batch["name"], batch["doc_id"])]
         t1 = time.perf_counter()
         docs = [self.parse.process(d) for d in docs]
         t2 = time.perf_counter()
@@ -329,7 +329,7 @@ class RayExecutor:
             if started_ray:
                 self.ray.shutdown()
 
-    def _run(self, inputs: list[tuple[Path, str]], signature: dict[str, Any], mt_is_real: bool, translator: Any,
+    def _run(self, inputs: list[Any], signature: dict[str, Any], mt_is_real: bool, translator: Any,
              started: float, t_start: float, t_load: float, digest: str | None) -> RunResult:
         import ray.data
         from ray.data import ActorPoolStrategy, DataContext
@@ -354,7 +354,7 @@ class RayExecutor:
         sigs: dict[str, dict[str, Any]] = {}
         t_write = 0.0
         try:
-            items = [{"idx": i, "path": str(p), "name": name} for i, (p, name) in enumerate(inputs)]
+            items = [{"idx": i, "path": str(f.path), "name": f.name, "doc_id": f.doc_id} for i, f in enumerate(inputs)]
             ds = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / bs))) if items else None
             if ds is not None:
                 ds = _map(ds, PrepDocs, (wconfig,), bs, ActorPoolStrategy(size=plan["prep_actors"]),

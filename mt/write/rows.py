@@ -26,7 +26,7 @@ SET_ASIDE_REASONS = {
     "artefact": "artefact (ad placeholder or stray fragment)",
     "image": "image markup or file name without text",
     "blank": "blank line",
-    "invalid": "line could not be decoded",
+    "invalid": "line could not be read or parsed",
 }
 
 
