@@ -44,6 +44,39 @@ CORPUS_KINDS = ("title", "lead", "body", "heading", "caption_th")
 RELATIONS = ("translation", "title", "metadata", "chrome", "unpaired")
 
 
+def line_key(line: int, block: int = 0) -> str:
+    """The id part of one text block: its line number, and ``.block`` when a source line holds several."""
+    return f"{line}.{block}" if block else str(line)
+
+
+def unit_id(doc_id: str, line: int, block: int, n: int) -> str:
+    """Id of the ``n``-th unit (from 1) of a line or block: unique in a run when doc ids are."""
+    return f"{doc_id}:{line_key(line, block)}:{n}"
+
+
+def caption_id(doc_id: str, line: int, block: int = 0) -> str:
+    """Id of the captions row of a Vietnamese line or block."""
+    return f"{doc_id}:vi{line_key(line, block)}"
+
+
+def number_blocks(doc: "Doc") -> None:
+    """Give the text blocks that share one source line their index (``Line.block``; 0 for the first),
+    and each Vietnamese line record the block of its line (the k-th record of a line <-> the k-th block)."""
+    seen: dict[int, int] = {}
+    vi_blocks: dict[int, list[int]] = {}
+    for ln in doc.lines:
+        ln.block = seen.get(ln.line, 0)
+        seen[ln.line] = ln.block + 1
+        if ln.lang == "vi" and ln.kind != "invalid":
+            vi_blocks.setdefault(ln.line, []).append(ln.block)
+    taken: dict[int, int] = {}
+    for v in doc.vi_lines:
+        k = taken.get(v.line, 0)
+        blocks = vi_blocks.get(v.line, [])
+        v.block = blocks[k] if k < len(blocks) else k
+        taken[v.line] = k + 1
+
+
 @dataclass
 class Line:
     """One physical input line, typed."""
@@ -54,13 +87,14 @@ class Line:
     lang: str | None = None   # "th", "vi", "en", "zh", ... or None when unknown / empty
     flags: list[str] = field(default_factory=list)   # e.g. "foreign_fragment", "truncated"
     info: dict[str, Any] = field(default_factory=dict)  # parser details (credit, url, ...)
+    block: int = 0            # index among the text blocks of one source line (minified HTML), else 0
 
 
 @dataclass
 class Unit:
     """A corpus row: one MT unit of Thai text from one line (one or more sentences)."""
 
-    id: str                   # "{doc_id}:{line}:{n}"
+    id: str                   # unit_id(): "{doc_id}:{line}:{n}", "{doc_id}:{line}.{block}:{n}" for block > 0
     line: int                 # the line this text comes from
     kind: str                 # kind of that line
     start: int                # character offsets into Line.text
@@ -73,6 +107,7 @@ class Unit:
     relation: str | None = None
     scores: dict[str, float | None] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+    block: int = 0            # Line.block of the line this text comes from
 
 
 @dataclass
@@ -91,6 +126,7 @@ class ViLine:
     en_from_vi: str | None = None
     en_from_th: str | None = None
     flags: list[str] = field(default_factory=list)
+    block: int = 0            # Line.block of its line
 
 
 @dataclass

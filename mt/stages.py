@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .config import RunConfig
-from .records import Doc, Line
+from .records import Doc, Line, number_blocks
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class ParseStage(Stage):
             self.parser.parse(doc)
         except Exception as exc:  # noqa: BLE001 - per-document isolation: one bad page never stops the batch
             fail_document(doc, self.name, exc)
+        number_blocks(doc)   # blocks of one source line get distinct row ids and their own accounting
         doc.stages.append(self.name)
         return doc
 

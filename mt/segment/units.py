@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..records import CORPUS_KINDS, Doc, Unit
+from ..records import CORPUS_KINDS, Doc, Unit, unit_id
 from .config import SegmentConfig
 from .features import SPACE_RUN, has_thai, strip_span
 
@@ -257,8 +257,9 @@ def build_units(doc: Doc, segmenter, cfg: SegmentConfig) -> None:
         for n, u in enumerate(make_units(line.text, spans, cfg.min_unit_chars, cfg.max_unit_chars, segmenter),
                               start=1):
             doc.units.append(Unit(
-                id=f"{doc.doc_id}:{line.line}:{n}",
+                id=unit_id(doc.doc_id, line.line, line.block, n),
                 line=line.line,
+                block=line.block,
                 kind=line.kind,
                 start=u.start,
                 end=u.end,

@@ -76,6 +76,7 @@ class CorpusWriter:
         if self._own_output:
             self.output.open()
         self._closed = False
+        self._ids: set[str] = set()
         self.manifest: dict[str, Any] = {}
         try:
             self.tmp = self.output.new_staging()
@@ -97,6 +98,7 @@ class CorpusWriter:
         sentences = sentence_rows(doc)
         captions = caption_rows(doc)
         aside = set_aside_rows(doc, sentences, captions)
+        self._check_ids(doc, sentences + captions)
         for fmt in self._formats:
             fmt.write(sentences, captions)
         for row in aside:
@@ -117,6 +119,15 @@ class CorpusWriter:
         c.set_aside_reasons.update(r["kind"] for r in aside)
         c.relations.update(v.relation for v in doc.vi_lines)
         c.flags.update(f for r in sentences for f in r["flags"])
+
+    def _check_ids(self, doc: Doc, rows: list[dict[str, Any]]) -> None:
+        """Row ids are unique by construction (doc ids, line, block, unit number); say so loudly if not."""
+        for row in rows:
+            if row["id"] in self._ids:
+                raise OutputError(f"duplicate row id {row['id']!r}; the corpus was not written",
+                                  where=f"{doc.file}:{row['line']}",
+                                  fix="this is a bug in mt: report it with this input file")
+            self._ids.add(row["id"])
 
     def _os_error(self, exc: OSError) -> OutputError:
         if is_space_error(exc):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import Doc
+from ..records import Doc, caption_id
 
 # Score fields of a corpus row (fixed, so every Parquet shard has one schema).
 SCORE_FIELDS = ("align", "similarity", "length_ratio", "guard", "chrf")
@@ -59,7 +59,7 @@ def caption_rows(doc: Doc) -> list[dict[str, Any]]:
         if v.relation not in PAIRED_RELATIONS or v.th is None:
             continue
         rows.append({
-            "id": f"{doc.doc_id}:vi{v.line}", "doc_id": doc.doc_id, "file": doc.file, "line": v.line,
+            "id": caption_id(doc.doc_id, v.line, v.block), "doc_id": doc.doc_id, "file": doc.file, "line": v.line,
             "vi": v.vi, "th": v.th, "th_line": v.th_line, "en_from_th": v.en_from_th,
             "en_from_vi": v.en_from_vi, "relation": v.relation, "score": float(v.score),
             "reason": v.reason, "flags": list(v.flags),
@@ -68,25 +68,30 @@ def caption_rows(doc: Doc) -> list[dict[str, Any]]:
 
 
 def set_aside_rows(doc: Doc, sentences: list[dict], captions: list[dict]) -> list[dict[str, Any]]:
-    """Every line of ``doc`` that no corpus row comes from, with its reason."""
-    in_corpus = {r["line"] for r in sentences} | {r["line"] for r in captions}
+    """Every line (or text block, for HTML blocks that share a source line) of ``doc`` that no corpus row
+    comes from, with its reason."""
+    in_corpus = {(u.line, u.block) for u in doc.units} | {
+        (v.line, v.block) for v in doc.vi_lines if v.relation in PAIRED_RELATIONS and v.th is not None}
     problems = {p["line"]: p for p in doc.problems if p.get("line")}
     whole_file = next((p for p in doc.problems if p.get("all_lines")), None)
-    vi_by_line = {v.line: v for v in doc.vi_lines}
+    vi_by_line = {(v.line, v.block): v for v in doc.vi_lines}
     rows = []
     for line in doc.lines:
-        if line.line in in_corpus:
+        if (line.line, line.block) in in_corpus:
             continue
-        if whole_file or line.kind == "invalid":
-            problem = problems.get(line.line) or whole_file
-            reason = SET_ASIDE_REASONS["invalid"] + (f": {problem['error']}" if problem else "")
-        elif line.line in vi_by_line:
-            v = vi_by_line[line.line]
-            reason = f"Vietnamese line, relation {v.relation}" + (f": {v.reason}" if v.reason else "")
-        elif line.kind in SET_ASIDE_REASONS:
-            reason = SET_ASIDE_REASONS[line.kind]
-        else:
-            reason = f"{line.kind} line with no Thai text to translate"
-        rows.append({"doc_id": doc.doc_id, "file": doc.file, "line": line.line, "kind": line.kind,
-                     "reason": reason, "text": line.text})
+        rows.append({"doc_id": doc.doc_id, "file": doc.file, "line": line.line, "block": line.block,
+                     "kind": line.kind, "reason": _reason(line, problems, whole_file, vi_by_line),
+                     "text": line.text})
     return rows
+
+
+def _reason(line: Any, problems: dict, whole_file: dict | None, vi_by_line: dict) -> str:
+    if whole_file or line.kind == "invalid":
+        problem = problems.get(line.line) or whole_file
+        return SET_ASIDE_REASONS["invalid"] + (f": {problem['error']}" if problem else "")
+    if (line.line, line.block) in vi_by_line:
+        v = vi_by_line[(line.line, line.block)]
+        return f"Vietnamese line, relation {v.relation}" + (f": {v.reason}" if v.reason else "")
+    if line.kind in SET_ASIDE_REASONS:
+        return SET_ASIDE_REASONS[line.kind]
+    return f"{line.kind} line with no Thai text to translate"
