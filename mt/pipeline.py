@@ -193,5 +193,7 @@ def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
         digest = run_digest(config)  # read the inputs once, before any work
         done = up_to_date(config, digest)
         if done is not None:
+            if config.review.build and not (done.output_dir / "review.html").exists():
+                build_review(done.output_dir)   # e.g. a commit finished after a crash, before its review page
             return done
         return executor.run(translator=translator, digest=digest, output=output)

@@ -189,8 +189,11 @@ class OutputDir:
             return
         fh, self._lock_fh = self._lock_fh, None
         try:
+            (self.path / LOCK).unlink(missing_ok=True)   # while still holding it (see _take_lock)
             if self._created and _only_mt_leftovers(self.path):
                 shutil.rmtree(self.path, ignore_errors=True)
+        except OSError as exc:
+            log.warning("could not tidy %s: %s", self.path, exc)
         finally:
             fh.close()   # releases the flock
 
@@ -218,14 +221,19 @@ class OutputDir:
 
 
 def _take_lock(out: Path) -> Any:
+    """Hold ``OUTPUT_DIR/.mt-lock`` (flock). The file is removed when the run ends; a run that opened it just
+    before that holds a removed file, which it notices (inode check) and refuses like a held lock."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no lock, said once
         log.warning("no file locking on this platform: do not run two mt runs on %s at once", out)
         return open(os.devnull, "w")
-    fh = open(out / LOCK, "a+", encoding="utf-8")
+    path = out / LOCK
+    fh = open(path, "a+", encoding="utf-8")
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not path.exists() or os.stat(path).st_ino != os.fstat(fh.fileno()).st_ino:
+            raise BlockingIOError(errno.EAGAIN, "lock file replaced")
     except OSError:
         fh.seek(0)
         holder = fh.read().strip() or "unknown"
