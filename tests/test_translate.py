@@ -169,10 +169,11 @@ def test_long_input_is_split_not_truncated(tiny_model_dir: Path):
 
 
 def test_missing_model_raises_model_error(tiny_model_dir: Path, tmp_path: Path):
-    with pytest.raises(ModelError, match=r"no-such-model.*huggingface-cli download"):
+    with pytest.raises(ModelError, match=r"no-such-model' is a path that does not exist.*check the path"):
         load_translator(TranslateConfig(model=str(tmp_path / "no-such-model"), cache=None), progress=False)
-    with pytest.raises(ModelError, match=r"cannot load translation model 'facebook/nllb-200-distilled-600M'.*"
-                                         r"huggingface-cli download facebook/nllb-200-distilled-600M.*--model"):
+    with pytest.raises(ModelError, match=r"'facebook/nllb-200-distilled-600M' is not in the local Hugging Face "
+                                         r"cache.*local_files_only.*hf download facebook/nllb-200-distilled-600M"
+                                         r".*--model"):
         load_translator(TranslateConfig(local_files_only=True, cache=None), progress=False)
 
 

@@ -7,6 +7,7 @@ the directory :func:`mt.tinymodel.build_tiny_model` wrote.
 from __future__ import annotations
 
 import hashlib
+import os
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from ..errors import ConfigError, ModelError
 from ..tinymodel import build_tiny_model, is_tiny_model
 from .base import Engine, GenParams
 from .config import TranslateConfig
-from .presets import SOURCE_LANGS, TARGET_LANG, ModelPlan, download_hint, get_preset, plan_for
+from .presets import (SOURCE_LANGS, TARGET_LANG, ModelPlan, download_hint, get_preset, missing_path_hint,
+                      plan_for)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,35 @@ def _is_dir(model_id: str) -> bool:
         return False
 
 
+def hub_model_cached(model_id: str, revision: str | None) -> bool:
+    """True when the model's config is in the local Hugging Face cache (no network)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(model_id, "config.json", revision=revision)
+    except (ValueError, OSError):   # not a valid repo id
+        return False
+    return isinstance(found, str)
+
+
+def hub_reachable(model_id: str, revision: str | None) -> bool | str:
+    """True when the hub answers for ``model_id``; otherwise why not, in a few words (one quick request)."""
+    import huggingface_hub
+    from huggingface_hub import errors as hub_errors
+
+    if huggingface_hub.constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true"):
+        return "HF_HUB_OFFLINE is set"
+    try:
+        huggingface_hub.model_info(model_id, revision=revision, timeout=10)
+    except (hub_errors.RepositoryNotFoundError, hub_errors.RevisionNotFoundError) as exc:
+        return f"the hub has no such model or revision: {str(exc).splitlines()[0]}"
+    except hub_errors.HfHubHTTPError as exc:
+        return f"the hub answered {str(exc).splitlines()[0]}"
+    except Exception as exc:  # noqa: BLE001 - any transport error (DNS, proxy, TLS, timeout) means unreachable
+        return f"the Hugging Face hub cannot be reached: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    return True
+
+
 class HFModels:
     """Tokenizers (per model and source language) and model revisions for a config.
 
@@ -81,17 +112,34 @@ class HFModels:
         self.preset = get_preset(cfg.preset)
         self.plans = {lang: plan_for(self.preset, lang, cfg.model, cfg.model_vi) for lang in SOURCE_LANGS}
         self.paths = {lang: resolve_path(p) for lang, p in self.plans.items()}
+        self._offline: set[str] = set()     # hub ids loaded from the cache only (hub unreachable)
         for lang, path in self.paths.items():
             if not _is_dir(path) and path.startswith((".", "/", "~")):
                 # a path that does not exist (a hub id never starts like this)
-                raise ModelError(f"translation model '{path}' is is a path that does not exist",
-                                 where="translate.model", fix=download_hint(path))
+                raise ModelError(f"translation model '{path}' is a path that does not exist",
+                                 where="translate.model", fix=missing_path_hint(path))
+            if not _is_dir(path) and not is_tiny_model(path):
+                self._check_hub(path)
         self._tokenizers: dict[tuple[str, str | None], Any] = {}
         self._revisions: dict[str, str | None] = {}
         self.is_real = self.preset.is_real and not any(is_tiny_model(p) for p in self.paths.values())
 
+    def _check_hub(self, model_id: str) -> None:
+        """Fail at once when a hub model is neither cached nor downloadable (instead of transformers' retries);
+        a cached model whose hub cannot be reached is loaded from the cache only."""
+        if hub_model_cached(model_id, self.cfg.revision):
+            if self.cfg.local_files_only or hub_reachable(model_id, self.cfg.revision) is not True:
+                self._offline.add(model_id)
+            return
+        reason = ("translate.local_files_only = true" if self.cfg.local_files_only
+                  else hub_reachable(model_id, self.cfg.revision))
+        if reason is True:
+            return
+        raise ModelError(f"translation model '{model_id}' is not in the local Hugging Face cache and cannot be "
+                         f"downloaded ({reason})", where="translate.model", fix=download_hint(model_id))
+
     def load_kwargs(self, path: str) -> dict[str, Any]:
-        kw: dict[str, Any] = {"local_files_only": self.cfg.local_files_only}
+        kw: dict[str, Any] = {"local_files_only": self.cfg.local_files_only or path in self._offline}
         if self.cfg.revision and not _is_dir(path):
             kw["revision"] = self.cfg.revision
         return kw

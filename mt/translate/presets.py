@@ -109,8 +109,15 @@ def plan_for(preset: str | Preset, src_lang: str, model: str | None = None, mode
     )
 
 
+def missing_path_hint(path: str) -> str:
+    """What to do when a model given as a local path is not there."""
+    return (f"check the path '{path}': it must be a model directory (config.json, weights, tokenizer files), e.g. "
+            "one made by `hf download MODEL --local-dir DIR`; or pass a hub id such as "
+            "facebook/nllb-200-distilled-600M")
+
+
 def download_hint(model_id: str) -> str:
     """How to get a model onto a machine without hub access."""
-    return (f"on a machine with internet run `huggingface-cli download {model_id} --local-dir DIR`, copy DIR here "
+    return (f"on a machine with internet run `hf download {model_id} --local-dir DIR`, copy DIR here "
             f"and pass `--model DIR` (or set translate.model = \"DIR\"); or use translate.preset = \"tiny\" "
             f"for a local random-weight test model")
