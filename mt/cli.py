@@ -24,11 +24,30 @@ from .errors import MtError, OutputError
 log = logging.getLogger("mt")
 
 
-def _setup_logging(quiet: bool, verbose: bool) -> None:
+def _setup_logging(quiet: bool, verbose: bool, log_file: str | None = None) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
-    if quiet:  # no third-party progress bars either (e.g. transformers' "Loading weights")
+    if not verbose:  # no third-party progress bars (transformers' "Loading weights", hub downloads)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot open the log file: {exc.strerror}", where=log_file,
+                              fix="give --log-file a writable path") from None
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)   # the file keeps INFO even with -q
+        handlers.append(file_handler)
+    handlers[0].setLevel(level)
+    handlers[0].setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_mt", False)]:   # ours from an earlier main() call
+        root.removeHandler(old)
+        old.close()
+    for handler in handlers:
+        handler._mt = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(min(h.level for h in handlers) if log_file else level)
     for noisy in ("urllib3", "filelock", "httpx", "datasets", "fsspec"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -49,6 +68,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "executor.ray_address": args.ray_address,
         "review.build": False if args.no_review else None,
         "output.force": True if args.force else None,
+        "executor.progress_seconds": args.progress_every,
         "quiet": True if args.quiet else None,
     }
 
@@ -57,15 +77,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
     from .pipeline import run_pipeline
 
+    from .summary import format_summary, run_warnings
+
     config = load_config(args.config, _overrides(args))
+    if args.dry_run:
+        from .pipeline import plan_run
+
+        sys.stdout.write(_format_plan(plan_run(config)))
+        return 0
     result = run_pipeline(config)
     c = result.counts
-    log.info("docs %d, lines in %d = %d in corpus + %d set aside; %d sentence rows, %d caption rows -> %s",
-             c["docs"], c["lines_in"], c["lines_in_corpus"], c["lines_set_aside"], c["rows_sentences"],
-             c["rows_captions"], result.output_dir)
+    if not args.quiet and not result.up_to_date:
+        sys.stderr.write(format_summary(result.manifest) + "\n")
+    log.info("corpus: %s (%d sentence rows, %d caption rows)", result.output_dir, c["rows_sentences"],
+             c["rows_captions"])
+    for warning in run_warnings(result.manifest):
+        log.warning("%s", warning)
     if result.exit_code:
         log.error("%d input problem(s); see %s", c["input_problems"], result.output_dir / "problems.jsonl")
     return result.exit_code
+
+
+def _format_plan(plan: dict[str, Any]) -> str:
+    """The dry-run plan as indented ``key: value`` lines."""
+    out = ["mt run --dry-run: nothing was written or loaded"]
+
+    def emit(key: str, value: Any, indent: int) -> None:
+        pad = "  " * indent
+        if isinstance(value, dict):
+            out.append(f"{pad}{key}:")
+            for k, v in value.items():
+                emit(k, v, indent + 1)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            out.append(f"{pad}{key}:")
+            out.extend(f"{pad}  - " + ", ".join(f"{k}: {v}" for k, v in item.items()) for item in value)
+        else:
+            out.append(f"{pad}{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+
+    for key, value in plan.items():
+        emit(key, value, 1)
+    return "\n".join(out) + "\n"
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -73,11 +124,49 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     segmenter = get_segmenter(args.engine) if args.engine else get_segmenter(_default_segmenter())
     out = sys.stdout
-    for sentences in segment_paragraphs((line.rstrip("\n") for line in sys.stdin), segmenter):
+    for sentences in segment_paragraphs(_input_lines(args.files), segmenter):
         for s in sentences:
             out.write(s + "\n")
         out.write("\n")
     return 0
+
+
+def _input_lines(files: list[str]) -> Any:
+    """Lines of the given files (``-`` or none: stdin), without their line ends."""
+    from .errors import InputError
+
+    if not files:
+        yield from (line.rstrip("\n") for line in sys.stdin)
+        return
+    for name in files:
+        if name == "-":
+            yield from (line.rstrip("\n") for line in sys.stdin)
+            continue
+        try:
+            with open(name, encoding="utf-8") as fh:
+                yield from (line.rstrip("\n") for line in fh)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", where=name,
+                             fix="pass a readable UTF-8 text file, one paragraph per line") from None
+
+
+def _default(section: str, key: str) -> Any:
+    """The default of a config key, from the config classes (one source of defaults)."""
+    from .config import RunConfig
+
+    return getattr(getattr(RunConfig(), section), key)
+
+
+def _engine_names() -> list[str]:
+    from .translate.engines import ENGINES
+
+    return ENGINES.names()
+
+
+def _segmenter_names() -> list[str]:
+    from .segment import SEGMENTERS
+
+    return SEGMENTERS.names()
 
 
 def _default_segmenter() -> str:
@@ -91,13 +180,29 @@ def cmd_align(args: argparse.Namespace) -> int:
     from .config import load_config
 
     config = load_config(args.config, {"segment.engine": args.segmenter})
+    shown = _as_given(args.files)
     for record in align_files(args.files, config):
+        record["file"] = shown(record["file"])
         if args.jsonl:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             th = f" -> {record['th_line']}" if record.get("th_line") else ""
-            sys.stdout.write(f"{record['file']}:{record['line']}\t{record['relation']}{th}\t{record['score']:.2f}\t{record['vi']}\n")
+            sys.stdout.write(f"{record['file']}:{record['line']}\t{record['relation']}{th}\t{record['score']:.2f}"
+                             f"\t{record.get('reason') or '-'}\t{record['vi']}\n")
     return 0
+
+
+def _as_given(paths: list[str]) -> Any:
+    """Map a document's name (relative to its input root) back to the path the user typed."""
+    files = {Path(p).name: p for p in paths if Path(p).is_file()}
+    folders = [p for p in paths if Path(p).is_dir()]
+
+    def shown(name: str) -> str:
+        if name in files:
+            return files[name]
+        return os.path.join(folders[0], name) if len(folders) == 1 else name
+
+    return shown
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -116,13 +221,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_presets(args: argparse.Namespace) -> int:
     from .translate.presets import PRESETS
 
+    default = _default("translate", "preset")
     for name in sorted(PRESETS):
         p = PRESETS[name]
         models = ", ".join(f"{lang}: {m}" if lang != "*" else m for lang, m in p.models.items())
         codes = ", ".join(f"{k}={v}" for k, v in p.src_codes.items())
         extra = "; ".join(x for x in (f"src codes {codes}" if codes else "", f"target {p.tgt_code}" if p.tgt_code else "",
                                       f"prefix {p.prefix.strip()!r}" if p.prefix else "", p.note) if x)
-        sys.stdout.write(f"{name:26} {p.family:8} {models}" + (f"  ({extra})" if extra else "") + "\n")
+        mark = "*" if name == default else " "
+        sys.stdout.write(f"{mark} {name:26} {p.family:8} {models}" + (f"  ({extra})" if extra else "") + "\n")
+    sys.stdout.write("(* = default)\n")
     return 0
 
 
@@ -130,7 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                         help="warnings and errors only, no progress bar")
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="debug logging (per-batch timings, cache hits, retries) and third-party progress bars")
+    common.add_argument("--log-file", default=argparse.SUPPRESS, metavar="PATH",
+                        help="also write the log (INFO and up, DEBUG with -v) to PATH")
     parser = argparse.ArgumentParser(prog="mt", parents=[common],
                                      description="Scraped Thai news pages -> Thai/English/Vietnamese parallel corpus.")
     parser.add_argument("--version", action="version", version=f"mt {__version__}")
@@ -144,31 +255,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the batch pipeline (parse, segment, translate, align, write)")
     run.add_argument("inputs", nargs="*", help="input files or folders (default: [input].paths of the config)")
-    run.add_argument("-c", "--config", help="TOML run config (default: built-in defaults)")
-    run.add_argument("-o", "--output", help="output directory (default: [output].dir)")
-    run.add_argument("--preset", help="translation preset, e.g. nllb-200-distilled-600M, opus-mt, m2m100_418M, madlad400-3b-mt, tiny")
+    run.add_argument("-c", "--config", help="TOML run config (default: built-in defaults = configs/default.toml)")
+    run.add_argument("-o", "--output", help="output directory: new, empty or a previous mt corpus "
+                                            "(default: [output].dir, outputs/seeds)")
+    run.add_argument("--preset", help=f"translation preset (default: {_default('translate', 'preset')}; "
+                                      "list: mt presets)")
     run.add_argument("--model", help="model id or local path (overrides the preset's model)")
-    run.add_argument("--model-vi", help="model for Vietnamese sources (one-model-per-pair presets)")
-    run.add_argument("--revision", help="model revision (commit, tag or branch)")
-    run.add_argument("--engine", choices=["transformers", "ctranslate2"])
-    run.add_argument("--device", help="auto, cpu, cuda, cuda:N")
-    run.add_argument("--compute-type", help="int8, float16, int8_float16, float32, bfloat16, auto")
-    run.add_argument("--segmenter", help="segmenter engine name")
-    run.add_argument("--executor", choices=["local", "ray"])
-    run.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
+    run.add_argument("--model-vi", help="model for Vietnamese sources (one-model-per-pair presets such as opus-mt)")
+    run.add_argument("--revision", help="model revision: commit, tag or branch (default: the hub's main)")
+    run.add_argument("--engine", choices=_engine_names(),
+                     help=f"translation engine (default: {_default('translate', 'engine')})")
+    run.add_argument("--device", help=f"auto, cpu, cuda, cuda:N (default: {_default('translate', 'device')})")
+    run.add_argument("--compute-type", help="int8, float16, int8_float16, float32, bfloat16, auto "
+                                            f"(default: {_default('translate', 'compute_type')})")
+    run.add_argument("--segmenter", help=f"segmenter engine (default: {_default('segment', 'engine')}; "
+                                         f"one of {', '.join(_segmenter_names())})")
+    run.add_argument("--executor", choices=["local", "ray"], help="where the steps run (default: local)")
+    run.add_argument("--ray-address", help="Ray cluster address, auto or HOST:PORT (default: start a local Ray)")
     run.add_argument("--no-review", action="store_true", help="do not write review.html")
     run.add_argument("--force", action="store_true",
                      help="run even if OUTPUT_DIR already holds the corpus of the same inputs and config")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the plan (config, inputs, output directory, models) and touch nothing")
+    run.add_argument("--progress-every", type=float, metavar="SECONDS",
+                     help="when stderr is not a terminal, log progress this often (default: 30; 0: never)")
     run.set_defaults(func=cmd_run)
 
-    seg = sub.add_parser("segment", help="segment Thai paragraphs from stdin (one per line) into sentences")
-    seg.add_argument("--engine", help="segmenter name (unknown names list the valid ones)")
+    seg = sub.add_parser("segment", help="segment Thai paragraphs (one per line) into sentences, a blank line after "
+                                         "each paragraph")
+    seg.add_argument("files", nargs="*", help="text files, one paragraph per line (default or -: stdin)")
+    seg.add_argument("--engine", help=f"segmenter (default: {_default('segment', 'engine')}; "
+                                      f"one of {', '.join(_segmenter_names())})")
     seg.set_defaults(func=cmd_segment)
 
     al = sub.add_parser("align", help="classify and align the Vietnamese lines of pages (no MT needed)")
-    al.add_argument("files", nargs="+", help=".txt, .md or .html pages")
-    al.add_argument("--jsonl", action="store_true", help="one JSON object per Vietnamese line")
-    al.add_argument("-c", "--config", help="TOML run config ([align] section is used)")
+    al.add_argument("files", nargs="+", help=".txt, .md or .html pages, or folders of them")
+    al.add_argument("--jsonl", action="store_true",
+                    help="one JSON object per Vietnamese line (default: tab-separated file:line, relation, score, "
+                         "reason, text)")
+    al.add_argument("-c", "--config", help="TOML run config ([align] section is used; default: built-in)")
     al.add_argument("--segmenter", help=argparse.SUPPRESS)
     al.set_defaults(func=cmd_align)
 
@@ -177,15 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
     _radd = rsub.add_parser
     rsub.add_parser = lambda name, **kw: _radd(name, parents=[common], **kw)  # type: ignore[method-assign]
     b = rsub.add_parser("build", help="write OUTPUT_DIR/review.html")
-    b.add_argument("output_dir")
+    b.add_argument("output_dir", help="a corpus directory written by mt run")
     s = rsub.add_parser("serve", help="local review server (edits persist in OUTPUT_DIR/review.sqlite)")
-    s.add_argument("output_dir")
-    s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("output_dir", help="a corpus directory written by mt run")
+    s.add_argument("--port", type=int, default=8765, help="TCP port (default: 8765)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     s.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
     e = rsub.add_parser("export", help="write the reviewed corpus (dataset, JSONL, TMX)")
-    e.add_argument("output_dir")
-    e.add_argument("--to", help="target directory (default OUTPUT_DIR/reviewed)")
+    e.add_argument("output_dir", help="a corpus directory written by mt run")
+    e.add_argument("--to", help="target directory (default: OUTPUT_DIR/reviewed)")
     rv.set_defaults(func=cmd_review)
 
     pr = sub.add_parser("presets", help="list translation presets")
@@ -207,10 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.quiet = getattr(args, "quiet", False)
     args.verbose = getattr(args, "verbose", False)
-    _setup_logging(args.quiet, args.verbose)
     in_main = threading.current_thread() is threading.main_thread()   # signal handlers: main thread only
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
+        _setup_logging(args.quiet, args.verbose, getattr(args, "log_file", None))
         return int(args.func(args) or 0)
     except MtError as exc:
         sys.stderr.write(f"mt: error: {exc}\n")
@@ -221,15 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("mt: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `mt align ... | head`: the reader went away, not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         sys.stderr.write(f"mt: error: {exc.filename or ''}: no space left on device -- fix: free space there "
                          "or choose another directory\n")
         return OutputError.exit_code
-    except BrokenPipeError:  # e.g. `mt align ... | head`: the reader went away, not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)

@@ -51,6 +51,7 @@ class ExecutorConfig(Section):
     ray_align_actors: int | None = None         # align actors (each loads the embedder); None: max(1, CPUs // 4)
     ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align actor
     ray_max_retries: int = 3        # a dead actor is restarted and its batch re-run up to this many times
+    progress_seconds: float = 30.0  # when stderr is not a terminal: a progress log line this often (0: none)
 
     @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
     @classmethod
@@ -59,7 +60,8 @@ class ExecutorConfig(Section):
             raise ValueError("must be >= 1")
         return v
 
-    @field_validator("ray_num_gpus_per_actor", "ray_num_cpus_per_actor", "ray_num_cpus_light", "ray_max_retries")
+    @field_validator("ray_num_gpus_per_actor", "ray_num_cpus_per_actor", "ray_num_cpus_light", "ray_max_retries",
+                     "progress_seconds")
     @classmethod
     def _not_negative(cls, v: float | None) -> float | None:
         if v is not None and v < 0:

@@ -172,8 +172,50 @@ def finish_run(config: RunConfig, writer: Any, *, started: float, executor: dict
     out = writer.finish(manifest, after_files=build_review if config.review.build else None)  # review after commit
     manifest = writer.manifest
     code = EXIT_INPUT_PROBLEMS if writer.counts.problems else EXIT_OK
-    log.info("corpus written to %s: %s", out, manifest["counts"])
+    log.debug("corpus written to %s: %s", out, manifest["counts"])
     return RunResult(output_dir=out, manifest=manifest, exit_code=code, timings=timings)
+
+
+def output_state(config: RunConfig) -> str:
+    """What a run would do with OUTPUT_DIR (read only): create it, write into it, replace a corpus, or refuse."""
+    from .write.outdir import check_output_dir, is_mt_corpus
+
+    out = Path(config.output.dir)
+    try:
+        check_output_dir(out, config.input.paths)
+    except MtError as exc:
+        return f"REFUSED (exit {exc.exit_code}): {exc}"
+    if not out.exists():
+        return "new directory"
+    if not is_mt_corpus(out):
+        return "empty directory"
+    if up_to_date(config, run_digest(config)) is not None:
+        return "mt corpus, up to date: nothing would run (--force to run anyway)"
+    return "mt corpus: its files would be replaced (other files stay)"
+
+
+def plan_run(config: RunConfig) -> dict[str, Any]:
+    """What ``mt run`` would do, touching nothing: inputs, output directory, engines and models."""
+    from collections import Counter
+
+    from .read import find_inputs
+    from .segment import SEGMENTERS
+
+    inputs = find_inputs(config.input.paths, config.input.patterns)
+    plan: dict[str, Any] = {
+        "inputs": {"paths": list(config.input.paths), "files": len(inputs),
+                   "by_suffix": dict(Counter(f.path.suffix.lower() or "(none)" for f in inputs))},
+        "output": {"dir": config.output.dir, "state": output_state(config), "formats": list(config.output.formats)},
+        "segmenter": config.segment.engine + ("" if config.segment.engine in SEGMENTERS else " (UNKNOWN)"),
+        "translate": {"preset": config.translate.preset, "engine": config.translate.engine,
+                      "device": config.translate.device},
+        "executor": config.executor.kind,
+    }
+    if config.translate.engine in ("transformers", "ctranslate2"):
+        from .translate.hf import model_status
+
+        plan["translate"]["models"] = model_status(config.translate)
+    return plan
 
 
 def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from ..config import RunConfig
 from ..pipeline import RunResult, build_stages, engine_stats, finish_run, open_writer, run_signature
 from ..read import find_inputs, read_doc
+from ..progress import progress
 from ..records import Doc
 
 log = logging.getLogger(__name__)
@@ -26,14 +26,6 @@ def _timed(items: Iterator[Doc], totals: dict[str, float], name: str) -> Iterato
             return
         totals[name] += time.perf_counter() - t0
         yield item
-
-
-def progress(iterable: Any, total: int | None, desc: str, quiet: bool, unit: str = "doc") -> Any:
-    if quiet or not sys.stderr.isatty():
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True)
 
 
 class LocalExecutor:
@@ -57,7 +49,8 @@ class LocalExecutor:
             stream = _timed(iter(stage(stream)), cumulative, stage.name)
         t_write = 0.0
         try:
-            for doc in progress(stream, len(inputs), "mt run", config.quiet):
+            for doc in progress(stream, len(inputs), "mt run", config.quiet,
+                                interval=config.executor.progress_seconds):
                 t0 = time.perf_counter()
                 writer.write(doc)
                 t_write += time.perf_counter() - t0

@@ -38,7 +38,7 @@ from ..read import find_inputs, read_doc
 from ..records import Doc
 from ..registry import require
 from ..stages import AlignStage, ParseStage, SegmentStage, TranslateStage
-from .local import progress
+from ..progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,8 @@ class RayExecutor:
                 ds = _map(ds, AlignDocs, (wconfig, mt_is_real), bs, ActorPoolStrategy(size=plan["align_actors"]),
                           retries, num_cpus=plan["num_cpus_light"])
             rows = _in_order(ds.iter_rows() if ds is not None else iter(()), len(items))
-            for idx, doc, info in progress(rows, len(items), "mt run (ray)", config.quiet):
+            for idx, doc, info in progress(rows, len(items), "mt run (ray)", config.quiet,
+                                                 interval=config.executor.progress_seconds):
                 if "sig" in info:
                     sigs.setdefault(repr(sorted(info["sig"].items())), info["sig"])
                     if idx == 0 and {**signature, **info["sig"]} != signature:

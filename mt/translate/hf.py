@@ -100,6 +100,27 @@ def hub_reachable(model_id: str, revision: str | None) -> bool | str:
     return True
 
 
+def model_status(cfg: TranslateConfig) -> list[dict[str, str]]:
+    """Where each model of ``cfg`` would come from, without loading anything (for ``mt run --dry-run``)."""
+    preset = get_preset(cfg.preset)
+    out = []
+    for lang in SOURCE_LANGS:
+        model = plan_for(preset, lang, cfg.model, cfg.model_vi).model
+        if preset.family == "tiny" and model == "tiny":
+            status = "tiny random-weight model, built locally"
+        elif _is_dir(model):
+            status = "local directory"
+        elif model.startswith((".", "/", "~")):
+            status = "MISSING: a path that does not exist"
+        elif hub_model_cached(model, cfg.revision):
+            status = "in the local Hugging Face cache"
+        else:
+            reach = "translate.local_files_only = true" if cfg.local_files_only else hub_reachable(model, cfg.revision)
+            status = "downloadable from the hub" if reach is True else f"MISSING: not cached, {reach}"
+        out.append({"source": lang, "model": model, "status": status})
+    return out
+
+
 class HFModels:
     """Tokenizers (per model and source language) and model revisions for a config.
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
@@ -145,6 +146,8 @@ class Translator:
             finish(s, tr)
         self.stats["cached"] += len(known)
         todo = [s for s in uniq if s not in known]
+        log.debug("translate %s: %d texts, %d unique, %d from the cache, %d for the engine", src_lang, len(texts),
+                  len(uniq), len(known), len(todo))
         if todo:
             self._translate_missing(todo, src_lang, keys, finish)
         return [r if r is not None else Translation(text="") for r in results]
@@ -214,7 +217,11 @@ class Translator:
                    for b in length_batches([piece_len[p] for p in pieces], self._batch_tokens())]
         jobs = [(batch, self._params_for([piece_len[p] for p in batch])) for batch in batches]
         tokens_before = engine.generated_tokens     # retries included: counted once, after the loop
-        for (batch, params), outs in zip(jobs, engine.generate_stream(jobs, src_lang)):
+        t_batch = time.perf_counter()
+        for n, ((batch, params), outs) in enumerate(zip(jobs, engine.generate_stream(jobs, src_lang)), 1):
+            log.debug("batch %d/%d (%s): %d pieces, %.2f s", n, len(jobs), src_lang, len(batch),
+                      time.perf_counter() - t_batch)
+            t_batch = time.perf_counter()
             self.stats["engine_calls"] += 1
             self.stats["translated"] += len(batch)
             finished: list[tuple[str, str, Translation]] = []
@@ -268,6 +275,7 @@ class Translator:
             # cheap, and both engines agree on penalised greedy search; they differ on penalised beams)
             retry = replace(params, repetition_penalty=RETRY_REPETITION_PENALTY,
                             no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
+            log.debug("retrying %d degenerate output(s) of a batch of %d", len(bad), len(batch))
             (again,) = self.engine.generate_many([([batch[i] for i in bad], retry.subset(bad))], src_lang)
             self.stats["engine_calls"] += 1
             self.stats["retried"] += len(bad)

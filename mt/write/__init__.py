@@ -44,6 +44,8 @@ class Counts:
         self.relations: Counter[str] = Counter()
         self.flags: Counter[str] = Counter()
         self.problems: list[dict[str, Any]] = []
+        self.docs_without_thai: list[str] = []     # pages that gave no Thai corpus row
+        self.formats: Counter[str] = Counter()     # documents per input format (as parsed)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,9 @@ class Counts:
             "vi_lines_by_relation": dict(sorted(self.relations.items())),
             "rows_by_flag": dict(sorted(self.flags.items())),
             "input_problems": len(self.problems),
+            "docs_by_format": dict(sorted(self.formats.items())),
+            "docs_without_thai": len(self.docs_without_thai),
+            "files_without_thai": self.docs_without_thai[:20],
         }
 
 
@@ -119,6 +124,9 @@ class CorpusWriter:
         c.set_aside_reasons.update(r["kind"] for r in aside)
         c.relations.update(v.relation for v in doc.vi_lines)
         c.flags.update(f for r in sentences for f in r["flags"])
+        c.formats[doc.format + ("" if doc.meta.get("format_from", "suffix") == "suffix" else " (from content)")] += 1
+        if not sentences:
+            c.docs_without_thai.append(doc.file)
 
     def _check_ids(self, doc: Doc, rows: list[dict[str, Any]]) -> None:
         """Row ids are unique by construction (doc ids, line, block, unit number); say so loudly if not."""
