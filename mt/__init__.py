@@ -1,7 +1,7 @@
 """mt: scraped Thai news pages -> reviewed Thai/English/Vietnamese parallel corpus."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "run_pipeline", "load_config"]
 

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .errors import MtError, OutputError
 
 log = logging.getLogger("mt")

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-#: steps in run order, with the count that says what each produced
-STEP_ORDER = ("load_engines", "read", "parse", "segment", "translate", "align", "write")
-
-
 def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
     cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
@@ -18,20 +14,13 @@ def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
 
 
 def step_rows(manifest: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """(step, docs, lines, rows, seconds) per step, from the manifest's counts and timings."""
-    c, t = manifest["counts"], manifest.get("timings_s", {})
-    stats = manifest.get("engine_stats", {})
-    produced = {
-        "load_engines": ("", "", ""),
-        "read": (c["docs"], c["lines_in"], ""),
-        "parse": (c["docs"], c["lines_in"], ""),
-        "segment": (c["docs"], c["lines_in_corpus"], f"{c['rows_sentences']} units"),
-        "translate": (c["docs"], "", f"{c['rows_translated']} translated"
-                      + (f", {stats['translated']} by the engine" if "translated" in stats else "")),
-        "align": (c["docs"], sum(c["vi_lines_by_relation"].values()), f"{c['rows_captions']} caption pairs"),
-        "write": (c["docs"], c["lines_in"], f"{c['rows_sentences']} + {c['rows_captions']} rows"),
-    }
-    return [(step, *produced[step], f"{t[step]:.1f}") for step in STEP_ORDER if step in t]
+    """(step, docs, lines, rows, seconds) per step, in run order, from the manifest's per-step stats."""
+    rows: list[tuple[Any, ...]] = [("load engines", "", "", "", f"{manifest['timings_s'].get('load_engines', 0):.1f}")]
+    for name, s in manifest.get("steps", {}).items():
+        counts = s.get("counts", {})
+        produced = counts.get("translated_units", s["units"]) if name == "translate" else s["units"]
+        rows.append((name, s["docs"], s["lines"], produced, f"{s['seconds']:.1f}"))
+    return rows
 
 
 def format_summary(manifest: dict[str, Any]) -> str:

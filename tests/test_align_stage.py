@@ -18,7 +18,7 @@ from mt.errors import ConfigError  # noqa: E402
 from mt.parse import PageParser  # noqa: E402
 from mt.read import read_doc  # noqa: E402
 from mt.records import Doc, Unit  # noqa: E402
-from mt.stages import AlignStage  # noqa: E402
+from mt.steps import AlignStep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -67,11 +67,10 @@ def test_stage_chunks_and_cache_give_the_page_by_page_result(pages, embedder) ->
     expected = [plain.align(copy.deepcopy(d)) for d in pages]
     assert plain._cache == {} and plain.embed_stats["embedded"] == plain.embed_stats["lookups"]
 
-    config = config_from_dict({"executor": {"docs_per_batch": 3}})
-    stage = AlignStage(config, mt_is_real=False)
+    stage = AlignStep(config_from_dict({}), mt_is_real=False, docs_per_batch=3)
     counting = Counting(embedder)
     stage.aligner._embedder = counting
-    got = list(stage(copy.deepcopy(d) for d in pages))
+    got = list(stage.run(copy.deepcopy(d) for d in pages))
     assert [d.doc_id for d in got] == [d.doc_id for d in pages]           # input order
     assert all(d.stages[-1] == "align" for d in got)
     assert outcome(got) == outcome(expected)

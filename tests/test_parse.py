@@ -15,7 +15,8 @@ from mt.parse import PageParser, parse_doc  # noqa: E402
 from mt.parse.patterns import parse_metadata, source_url, split_credit, strip_image_suffix  # noqa: E402
 from mt.read import decode_page, read_doc  # noqa: E402
 from mt.records import KINDS, Doc  # noqa: E402
-from mt.stages import ParseStage  # noqa: E402
+from mt.config import RunConfig  # noqa: E402
+from mt.steps import ParseStep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -303,7 +304,7 @@ def test_huge_line_is_fast(parser: PageParser) -> None:
 
 def test_parse_stage_and_default_entry_point() -> None:
     doc = read_doc(SEEDS / "002_02c73740b218f54e.txt", "002.txt")
-    out = list(ParseStage()([doc]))[0]
+    out = list(ParseStep(RunConfig()).run([doc]))[0]
     assert out.stages == ["parse"] and out.line_at(8).kind == "caption_vi"
     again = parse_doc(read_doc(SEEDS / "002_02c73740b218f54e.txt", "002.txt"))
     assert kinds(again) == kinds(out)

@@ -156,13 +156,22 @@ def test_actor_plan_that_cannot_fit_is_a_config_error(kill_marker, tmp_path):
 
 
 def test_plan_puts_one_translate_actor_per_gpu_and_fills_cpus_otherwise(tmp_path):
+    from itertools import groupby
     from types import SimpleNamespace
+
+    from mt.pipeline import build_steps
+
+    steps = build_steps(config(tmp_path, SEEDS, "ray", "c.sqlite"))
+    pools = [(name, list(g)) for name, g in groupby(steps[:-1], key=lambda s: s.resources.pool)]
 
     def plan(resources, **over):
         ex = RayExecutor(config(tmp_path, SEEDS, "ray", "c.sqlite", **{"executor.kind": "ray", **over}))
         ex.ray = SimpleNamespace(cluster_resources=lambda: resources)
-        return ex._plan()
+        p = ex._plan(pools)["pools"]
+        return {"translate_actors": p["translate"]["actors"], "num_gpus_per_actor": p["translate"]["num_gpus"],
+                "prep_actors": p["prep"]["actors"], "align_actors": p["align"]["actors"]}
 
+    assert [name for name, _ in pools] == ["prep", "translate", "align"]
     gpu = plan({"CPU": 16.0, "GPU": 4.0})
     assert (gpu["translate_actors"], gpu["num_gpus_per_actor"], gpu["prep_actors"], gpu["align_actors"]) == (4, 1.0, 4, 4)
     half = plan({"CPU": 16.0, "GPU": 4.0}, **{"executor.ray_num_gpus_per_actor": 0.5})

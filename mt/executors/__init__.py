@@ -1,4 +1,9 @@
-"""Where the stages run: ``local`` (this process) or ``ray`` (a Ray cluster, extra ``[ray]``)."""
+"""Where the steps run: ``local`` (this process) or ``ray`` (a Ray cluster, extra ``[ray]``).
+
+An executor is a class built from the run config with one method, ``run(steps, sources) ->
+mt.run.ExecutionReport``: it pipes ``sources`` (the run's input files) through the steps in order and
+reports each step's stats. It knows no step by name or position (``step.resources`` says where one runs).
+"""
 from __future__ import annotations
 
 from ..registry import Registry

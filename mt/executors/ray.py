@@ -1,20 +1,20 @@
-"""Run the stages on a Ray cluster with Ray Data; the driver writes the same corpus as a local run.
+"""Run the steps on a Ray cluster with Ray Data; the driver writes the same corpus as a local run.
 
-The dataset is one row per input page, in the order of :func:`mt.read.find_inputs`::
+The steps are grouped by ``step.resources.pool`` (consecutive steps of one pool run together); every pool but
+``driver`` becomes one ``map_batches`` over an actor pool, each actor rebuilding its steps once from
+``step.spec()`` (so a model loads once per actor)::
 
-    from_items (idx, path, name)
-      -> Prep actors       read_doc + ParseStage + SegmentStage   (segmenter loaded once per actor)
-      -> Translate actors  TranslateStage.translate_batch         (translator loaded once per actor, GPUs here)
-      -> Align actors      AlignStage                             (embedder loaded once per actor)
-      -> driver            iter_rows (order preserved) -> CorpusWriter
+    from_items (idx, pickled input file)
+      -> actors of pool 1 (read, parse, segment)  -> actors of pool 2 (translate; GPUs here) -> pool 3 (align)
+      -> driver: rows back in input order -> the driver pool's steps (write)
 
-A row is ``{"idx": int, "doc": bytes, "info": bytes}``: ``doc`` is ``Doc.to_dict()`` pickled (nested,
-heterogeneous dicts do not fit an Arrow schema), ``info`` carries per-document stage seconds and the
-translate actors' engine counters. Actors are restarted and their in-flight batch re-run after a worker
-dies (``[executor].ray_max_retries``); the driver puts rows back in input order, drops a row that arrives
-twice and fails if one never arrives, so the corpus has every page exactly once. Translations go through
-the same persistent cache as a local run (``[translate].cache``, shared by the actors), so a re-run, or a
-re-run after a failure, only translates what is not cached yet.
+A row is ``{"idx": int, "obj": bytes, "info": bytes}``: ``obj`` is the pickled input file or document,
+``info`` (first row of a batch) carries the batch's step stats, the actor's cumulative engine counters and its
+steps' signatures. Actors are restarted and their in-flight batch re-run after a worker dies
+(``[executor].ray_max_retries``); the driver puts rows back in input order, drops a row that arrives twice and
+fails if one never arrives, so the corpus has every page exactly once. Translations go through the same
+persistent cache as a local run (``[translate].cache``, shared by the actors), so a re-run only translates what
+is not cached yet.
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ import os
 import pickle
 import re
 import signal
-import time
 import uuid
+from collections.abc import Sequence
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -33,136 +34,69 @@ import numpy as np
 
 from ..config import RunConfig
 from ..errors import ConfigError, ModelError, MtError
-from ..pipeline import RunResult, build_stages, engine_stats, finish_run, open_writer, run_signature
-from ..read import find_inputs, read_doc
-from ..records import Doc
-from ..registry import require
-from ..stages import AlignStage, ParseStage, SegmentStage, TranslateStage
 from ..progress import progress
+from ..registry import require
+from ..run import ExecutionReport, sum_counters
+from ..steps import StepStats
 
 log = logging.getLogger(__name__)
 
-#: Test hook: when this variable names a file that exists, the first translate actor to claim the file
-#: (by deleting it) kills its own process with SIGKILL after translating its batch, before returning it.
+#: Test hook: when this variable names a file that exists, the first actor of pool KILL_POOL_ENV (default
+#: "translate") to claim the file (by deleting it) kills its own process with SIGKILL after running its batch.
 KILL_ONCE_ENV = "MT_RAY_KILL_ONCE"
+KILL_POOL_ENV = "MT_RAY_KILL_POOL"
 
-STAGE_NAMES = ("read", "parse", "segment", "translate", "align")
-
-
-# -- rows <-> documents ----------------------------------------------------------------------------
-def _docs_in(batch: dict[str, Any]) -> list[Doc]:
-    return [Doc.from_dict(pickle.loads(b)) for b in batch["doc"]]
-
-
-def _infos_in(batch: dict[str, Any]) -> list[dict[str, Any]]:
-    return [pickle.loads(b) for b in batch["info"]]
+#: pool -> (``[executor]`` key of its actor count, key of the CPUs reserved per actor); other pools: defaults
+POOL_SETTINGS = {"prep": ("ray_prep_actors", "ray_num_cpus_light"),
+                 "translate": ("ray_actors", "ray_num_cpus_per_actor"),
+                 "align": ("ray_align_actors", "ray_num_cpus_light")}
+DRIVER_POOL = "driver"
 
 
-def _batch_out(idx: Any, docs: list[Doc], infos: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+# -- rows <-> objects ----------------------------------------------------------------------------------
+def _batch_out(idx: Any, objs: list[Any], infos: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     return {
         "idx": np.asarray(idx, dtype=np.int64),
-        "doc": np.array([pickle.dumps(d.to_dict(), protocol=pickle.HIGHEST_PROTOCOL) for d in docs], dtype=object),
+        "obj": np.array([pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL) for o in objs], dtype=object),
         "info": np.array([pickle.dumps(i, protocol=pickle.HIGHEST_PROTOCOL) for i in infos], dtype=object),
     }
 
 
-def _charge(infos: list[dict[str, Any]], stage: str, seconds: float) -> None:
-    """Spread a batch's wall time evenly over its documents (summed again on the driver)."""
-    share = seconds / max(1, len(infos))
-    for info in infos:
-        info["t"][stage] = info["t"].get(stage, 0.0) + share
+class StepActor:
+    """One Ray actor of a pool: builds the pool's steps once, pipes each batch through them."""
 
-
-def _sum_stats(into: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
-    """Add numeric counters (recursively); other values keep their first value."""
-    for key, value in stats.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
-            into.setdefault(key, value)
-        elif isinstance(value, dict):
-            _sum_stats(into.setdefault(key, {}), value)
-        else:
-            into[key] = into.get(key, 0) + value
-    return into
-
-
-# -- the map stages (callable classes: one instance per Ray actor) --------------------------------
-def _config(data: dict[str, Any]) -> RunConfig:
-    """Rebuild the run config in a worker from plain data (validated by the worker's own code)."""
-    return RunConfig.model_validate(data)
-
-
-class PrepDocs:
-    """read_doc + parse + segment for a batch of ``(idx, path, name, doc_id)`` rows."""
-
-    def __init__(self, config_data: dict[str, Any]):
-        config = _config(config_data)
-        self.parse = ParseStage()
-        self.segment = SegmentStage(config)
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
-        infos: list[dict[str, Any]] = [{"t": {}} for _ in batch["idx"]]
-        t0 = time.perf_counter()
-        docs = [read_doc(Path(p), str(n), str(i)) for p, n, i in zip(batch["path"], batch["name"], batch["doc_id"])]
-        t1 = time.perf_counter()
-        docs = [self.parse.process(d) for d in docs]
-        t2 = time.perf_counter()
-        docs = [self.segment.process(d) for d in docs]
-        t3 = time.perf_counter()
-        for stage, seconds in (("read", t1 - t0), ("parse", t2 - t1), ("segment", t3 - t2)):
-            _charge(infos, stage, seconds)
-        return _batch_out(batch["idx"], docs, infos)
-
-
-class TranslateDocs:
-    """TranslateStage.translate_batch over a batch of documents; the translator is loaded once per actor."""
-
-    def __init__(self, config_data: dict[str, Any], translator: Any = None):
-        self.stage = TranslateStage(_config(config_data), translator=translator)
-        self.stage.translator  # load now: a missing model fails the actor's start, not a batch
+    def __init__(self, specs: list[tuple[type, dict[str, Any]]], pool: str):
+        self.steps = [cls(**kwargs) for cls, kwargs in specs]
+        self.pool = pool
         self.actor_id = uuid.uuid4().hex
         self.calls = 0
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
-        docs, infos = _docs_in(batch), _infos_in(batch)
-        t0 = time.perf_counter()
-        self.stage.translate_batch(docs)
-        _charge(infos, "translate", time.perf_counter() - t0)
+        stream: Any = (pickle.loads(b) for b in batch["obj"])
+        for step in self.steps:
+            stream = step.run(stream)
+        out = list(stream)
         self.calls += 1
-        if infos:
-            # cumulative counters of this actor (the driver keeps the latest per actor and sums them) and the
-            # engine's signature as loaded here (device / compute type can differ from the driver's)
-            infos[0]["stats"] = (self.actor_id, self.calls, engine_stats(self.stage.translator))
-            infos[0]["sig"] = self.stage.signature()
-        _maybe_die()
-        return _batch_out(batch["idx"], docs, infos)
+        report = {"stats": {s.name: s.stats.as_dict() for s in self.steps},
+                  "engine": (self.actor_id, self.calls, {s.name: s.engine_stats() for s in self.steps
+                                                         if s.engine_stats()}),
+                  "sig": {k: v for s in self.steps for k, v in s.signature().items()}}
+        for step in self.steps:
+            step.stats = StepStats()          # the next batch reports its own share
+        _maybe_die(self.pool)
+        return _batch_out(batch["idx"], out, [report] + [{}] * (len(out) - 1))
 
-    def __del__(self) -> None:  # close the cache connection when the actor ends
-        try:
-            self.stage.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
-
-
-class AlignDocs:
-    """AlignStage over a Ray batch; the aligner (and its embedder and cache) is built once per actor.
-
-    The batch goes through the stage as one stream, so its texts are embedded in chunks
-    (``executor.docs_per_batch``) like on the local executor, not page by page."""
-
-    def __init__(self, config_data: dict[str, Any], mt_is_real: bool):
-        self.stage = AlignStage(_config(config_data), mt_is_real=mt_is_real)
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
-        docs, infos = _docs_in(batch), _infos_in(batch)
-        t0 = time.perf_counter()
-        docs = list(self.stage(docs))
-        _charge(infos, "align", time.perf_counter() - t0)
-        return _batch_out(batch["idx"], docs, infos)
+    def __del__(self) -> None:  # close models and cache connections when the actor ends
+        for step in getattr(self, "steps", ()):
+            try:
+                step.close()
+            except Exception:  # noqa: BLE001 - interpreter shutdown
+                pass
 
 
-def _maybe_die() -> None:
+def _maybe_die(pool: str) -> None:
     marker = os.environ.get(KILL_ONCE_ENV)
-    if not marker:
+    if not marker or pool != os.environ.get(KILL_POOL_ENV, "translate"):
         return
     try:
         os.remove(marker)       # exactly one actor wins the claim
@@ -210,13 +144,33 @@ def _mt_error_in(exc: BaseException) -> MtError | None:
 
 # -- the executor -------------------------------------------------------------------------------------
 class RayExecutor:
+    """Maps the step list onto Ray Data actor pools (see the module docstring); knows no step by name."""
+
     name = "ray"
 
     def __init__(self, config: RunConfig):
         self.config = config
         self.ray = require("ray", "the Ray executor")
 
-    # ------------------------------------------------------------------
+    def run(self, steps: Sequence[Any], sources: Sequence[Any]) -> ExecutionReport:
+        pools = [(name, list(group)) for name, group in groupby(steps, key=lambda s: s.resources.pool)]
+        remote = [(name, group) for name, group in pools if name != DRIVER_POOL]
+        local = [s for name, group in pools if name == DRIVER_POOL for s in group]
+        names = [name for name, _ in pools]
+        if DRIVER_POOL in names and any(n != DRIVER_POOL for n in names[names.index(DRIVER_POOL):]):
+            raise ConfigError("driver steps must come last on the Ray executor", where="executor=ray",
+                              fix="run the steps locally (--executor local)")
+        specs = [(name, [self._worker_spec(s) for s in group]) for name, group in remote]
+        for _, group in remote:
+            for step in group:
+                step.close()   # the driver built them for their signature and errors; the actors load their own
+        started_ray = self._connect()
+        try:
+            return self._run(remote, specs, local, sources)
+        finally:
+            if started_ray:
+                self.ray.shutdown()
+
     def _connect(self) -> bool:
         """Connect to (or start) Ray; returns True when this executor started it (and shuts it down)."""
         ray = self.ray
@@ -240,47 +194,63 @@ class RayExecutor:
                                   "token (~/.ray/auth_token), or omit the address for a local Ray") from None
         return True
 
-    def _plan(self) -> dict[str, Any]:
-        """Actor counts and per-actor resources from the config and the cluster's resources."""
+    def _plan(self, pools: Sequence[tuple[str, Sequence[Any]]]) -> dict[str, Any]:
+        """Actor counts and per-actor resources of each pool, from ``[executor]`` and the cluster's resources."""
         ex = self.config.executor
         res = self.ray.cluster_resources()
-        cpus = float(res.get("CPU", 0.0))
-        gpus = float(res.get("GPU", 0.0))   # what Ray can schedule; a GPU Ray does not know of cannot be used
+        cpus, gpus = float(res.get("CPU", 0.0)), float(res.get("GPU", 0.0))
         if not gpus and self._driver_has_gpu():
-            log.warning("this machine has a GPU but the Ray cluster reports none: the translate actors run on CPU "
+            log.warning("this machine has a GPU but the Ray cluster reports none: the actors run on CPU "
                         "(start Ray with `ray start --num-gpus N`, or let mt start it)")
-        gpu_per_actor = ex.ray_num_gpus_per_actor
-        if gpu_per_actor is None:
-            gpu_per_actor = 1.0 if gpus and self.config.translate.device != "cpu" else 0.0
-        light = ex.ray_num_cpus_light
-        prep = ex.ray_prep_actors or max(1, int(cpus // 4))
-        align = ex.ray_align_actors or max(1, int(cpus // 4))
-        free = cpus - light * (prep + align)
-        by_cpu = int(free // ex.ray_num_cpus_per_actor) if ex.ray_num_cpus_per_actor else None
-        if ex.ray_actors:
-            actors = ex.ray_actors
-        elif gpu_per_actor:
-            by_gpu = int(gpus // gpu_per_actor)
-            actors = max(1, min(by_gpu, by_cpu) if by_cpu is not None else by_gpu)
-            if actors < by_gpu:
-                log.warning("only %d translate actors for %g GPUs: not enough free CPUs for one per GPU "
-                            "(lower executor.ray_num_cpus_per_actor or the prep/align pools)", actors, gpus)
-        else:
-            actors = max(1, by_cpu) if by_cpu is not None else 1
-        need_cpu = light * (prep + align) + ex.ray_num_cpus_per_actor * actors
+        plan = {name: self._pool_resources(name, group, gpus) for name, group in pools}
+        fixed = [p for p in plan.values() if not p["fills_cpus"]]
+        for p in fixed:
+            p["actors"] = p["actors"] or max(1, int(cpus // 4))
+        free = cpus - sum(p["actors"] * p["num_cpus"] for p in fixed)
+        for name, p in plan.items():
+            if p["fills_cpus"]:
+                p["actors"] = p["actors"] or self._fill(name, p, free, gpus)
+        self._check_fits(plan, cpus, gpus)
+        return {"cpus": cpus, "gpus": gpus, "batch_size": ex.ray_batch_size or ex.docs_per_batch,
+                "pools": {name: {k: v for k, v in p.items() if k != "fills_cpus"} for name, p in plan.items()}}
+
+    def _pool_resources(self, name: str, group: Sequence[Any], gpus: float) -> dict[str, Any]:
+        ex = self.config.executor
+        count_key, cpu_key = POOL_SETTINGS.get(name, (None, "ray_num_cpus_light"))
+        gpu = 0.0
+        if any(s.resources.wants_gpu for s in group):
+            gpu = ex.ray_num_gpus_per_actor
+            if gpu is None:
+                gpu = 1.0 if gpus and self.config.translate.device != "cpu" else 0.0
+        return {"steps": [s.name for s in group], "actors": getattr(ex, count_key) if count_key else None,
+                "num_cpus": getattr(ex, cpu_key), "num_gpus": gpu,
+                "fills_cpus": any(s.resources.fills_cpus for s in group)}
+
+    @staticmethod
+    def _fill(name: str, p: dict[str, Any], free: float, gpus: float) -> int:
+        by_cpu = int(free // p["num_cpus"]) if p["num_cpus"] else None
+        if not p["num_gpus"]:
+            return max(1, by_cpu) if by_cpu is not None else 1
+        by_gpu = int(gpus // p["num_gpus"])
+        actors = max(1, min(by_gpu, by_cpu) if by_cpu is not None else by_gpu)
+        if actors < by_gpu:
+            log.warning("only %d %s actors for %g GPUs: not enough free CPUs for one per GPU (lower the "
+                        "executor's ray_num_cpus_* reservations or the other pools)", actors, name, gpus)
+        return actors
+
+    @staticmethod
+    def _check_fits(plan: dict[str, dict[str, Any]], cpus: float, gpus: float) -> None:
+        need_cpu = sum(p["actors"] * p["num_cpus"] for p in plan.values())
         if need_cpu > cpus + 1e-9:
-            raise ConfigError(
-                f"the Ray actors need {need_cpu:g} CPUs ({prep} prep + {align} align x {light:g}, "
-                f"{actors} translate x {ex.ray_num_cpus_per_actor:g}) but the cluster has {cpus:g}",
-                where="executor", fix="lower executor.ray_actors / ray_prep_actors / ray_align_actors or the "
-                                      "ray_num_cpus_* reservations, or add nodes")
-        if gpu_per_actor * actors > gpus + 1e-9:
-            raise ConfigError(f"{actors} translate actors x {gpu_per_actor:g} GPUs need more GPUs than the "
-                              f"cluster has ({gpus:g})", where="executor.ray_num_gpus_per_actor",
-                              fix="set executor.ray_num_gpus_per_actor = 0 for CPU actors, or fewer ray_actors")
-        return {"cpus": cpus, "gpus": gpus, "prep_actors": prep, "align_actors": align, "translate_actors": actors,
-                "num_gpus_per_actor": gpu_per_actor, "num_cpus_per_actor": ex.ray_num_cpus_per_actor,
-                "num_cpus_light": light, "batch_size": ex.ray_batch_size or ex.docs_per_batch}
+            detail = ", ".join(f"{p['actors']} {name} x {p['num_cpus']:g}" for name, p in plan.items())
+            raise ConfigError(f"the Ray actors need {need_cpu:g} CPUs ({detail}) but the cluster has {cpus:g}",
+                              where="executor", fix="lower executor.ray_actors / ray_prep_actors / ray_align_actors "
+                                                    "or the ray_num_cpus_* reservations, or add nodes")
+        for name, p in plan.items():
+            if p["num_gpus"] * p["actors"] > gpus + 1e-9:
+                raise ConfigError(f"{p['actors']} {name} actors x {p['num_gpus']:g} GPUs need more GPUs than the "
+                                  f"cluster has ({gpus:g})", where="executor.ray_num_gpus_per_actor",
+                                  fix="set executor.ray_num_gpus_per_actor = 0 for CPU actors, or fewer ray_actors")
 
     @staticmethod
     def _driver_has_gpu() -> bool:
@@ -304,115 +274,133 @@ class RayExecutor:
                 update[key] = str(Path(value).expanduser().resolve())
         return config.model_copy(update={"translate": tr.model_copy(update=update)})
 
-    # ------------------------------------------------------------------
-    def run(self, translator: Any = None, digest: str | None = None, output: Any = None) -> RunResult:
-        config = self.config
-        self._output = output      # the locked OUTPUT_DIR of run_pipeline (None: the writer opens its own)
-        started = time.time()
-        t_start = time.perf_counter()
-        inputs = find_inputs(config.input.paths, config.input.patterns)
-        # The stages are built once on the driver too: config and model errors surface before any Ray work,
-        # and the run's signature (model, segmenter, aligner) is the same as a local run's.
-        stages = build_stages(config, translator=translator)
-        signature = run_signature(stages)
-        mt_is_real = bool(getattr(stages[2].translator, "is_real", True))
-        if translator is None:
-            stages[2].close()
-        del stages
-        if translator is not None:
-            _check_picklable(translator)
-        t_load = time.perf_counter() - t_start
-        started_ray = self._connect()
-        try:
-            return self._run(inputs, signature, mt_is_real, translator, started, t_start, t_load, digest)
-        finally:
-            if started_ray:
-                self.ray.shutdown()
+    def _worker_spec(self, step: Any) -> tuple[type, dict[str, Any]]:
+        """``step.spec()`` with the run config swapped for the workers' (absolute paths)."""
+        cls, kwargs = step.spec()
+        worker = self._worker_config()
+        kwargs = {k: (worker if isinstance(v, RunConfig) else v) for k, v in kwargs.items()}
+        if kwargs.get("translator") is not None:
+            _check_picklable(kwargs["translator"])
+        return cls, kwargs
 
-    def _run(self, inputs: list[Any], signature: dict[str, Any], mt_is_real: bool, translator: Any,
-             started: float, t_start: float, t_load: float, digest: str | None) -> RunResult:
+    def _run(self, remote: list, specs: list, local: list, sources: Sequence[Any]) -> ExecutionReport:
+        plan = self._plan(remote)
+        with _quiet_ray_data(self.config.quiet):
+            ds = self._dataset(specs, plan, sources)
+            collected = _Collected()
+            rows = _in_order(ds.iter_rows() if ds is not None else iter(()), len(sources))
+            stream: Any = collected.docs(rows, local)
+            for step in local:
+                stream = step.run(stream)
+            try:
+                for _ in progress(stream, len(sources), "mt run (ray)", self.config.quiet,
+                                  interval=self.config.executor.progress_seconds):
+                    pass
+            except MtError:
+                raise
+            except BaseException as exc:
+                raise self._failure(exc) from exc
+        executor = {"kind": self.name, "address": self.config.executor.ray_address, **plan,
+                    "actors_reporting_stats": collected.actors,
+                    "timings_note": "step timings are worker seconds summed over batches, not wall time"}
+        if len(collected.sigs) > 1:
+            log.warning("actors loaded their engines differently: %s", collected.sigs)
+            executor["actor_signatures"] = collected.sigs
+        stats = {**collected.stats, **{s.name: s.stats for s in local}}
+        return ExecutionReport(executor=executor, stats=stats, engine_stats=collected.engine_stats())
+
+    def _dataset(self, specs: list, plan: dict[str, Any], sources: Sequence[Any]) -> Any:
         import ray.data
-        from ray.data import ActorPoolStrategy, DataContext
+        from ray.data import ActorPoolStrategy
 
-        config = self.config
-        plan = self._plan()
-        wconfig = self._worker_config().model_dump(mode="json")
-        retries = {"max_restarts": config.executor.ray_max_retries,
-                   "max_task_retries": config.executor.ray_max_retries}
+        if not sources:
+            return None
+        retries = {"max_restarts": self.config.executor.ray_max_retries,
+                   "max_task_retries": self.config.executor.ray_max_retries}
         bs = plan["batch_size"]
+        items = [{"idx": i, "obj": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)}
+                 for i, item in enumerate(sources)]
+        ds = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / bs)))
+        for name, pool_specs in specs:
+            p = plan["pools"][name]
+            ds = _map(ds, StepActor, (pool_specs, name), bs, ActorPoolStrategy(size=p["actors"]), retries,
+                      num_cpus=p["num_cpus"], num_gpus=p["num_gpus"] or None)
+        return ds
+
+    def _failure(self, exc: BaseException) -> BaseException:
+        inner = _mt_error_in(exc)
+        if inner is not None:
+            return inner
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            return exc
+        return ModelError(f"the Ray run failed: {_summary(exc)}", where="executor=ray",
+                          fix="see the worker log above; re-run the same command: translations already made "
+                              "are in the translation cache and are not redone (a dead worker is retried "
+                              f"executor.ray_max_retries={self.config.executor.ray_max_retries} times)")
+
+
+class _Collected:
+    """What the actors report with their rows: step stats (summed), engine counters (latest per actor)."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, StepStats] = {}
+        self._engine: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.sigs: list[dict[str, Any]] = []
+
+    @property
+    def actors(self) -> int:
+        return len(self._engine)
+
+    def docs(self, rows: Any, local: list) -> Any:
+        for idx, obj, info in rows:
+            if info:
+                self._absorb(info)
+                if idx == 0:   # what the workers really ran (e.g. a GPU's compute type) is stamped on the files
+                    for step in local:
+                        step.update_signature(info["sig"])
+            yield obj
+
+    def _absorb(self, info: dict[str, Any]) -> None:
+        for name, data in info["stats"].items():
+            self.stats.setdefault(name, StepStats()).add(StepStats.from_dict(data))
+        actor, seq, engine = info["engine"]
+        if engine and (actor not in self._engine or self._engine[actor][0] < seq):
+            self._engine[actor] = (seq, engine)
+        if info["sig"] not in self.sigs:
+            self.sigs.append(info["sig"])
+
+    def engine_stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for _, by_step in self._engine.values():
+            for stats in by_step.values():
+                sum_counters(out, stats)
+        return out
+
+
+class _quiet_ray_data:
+    """Ray Data settings for one run (order kept, its own progress bars and chatter off), restored after."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def __enter__(self) -> None:
+        from ray.data import DataContext
+
         ctx = DataContext.get_current()
-        saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start)
+        self.saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start)
         ctx.execution_options.preserve_order = True    # rows come back in input order
         ctx.enable_progress_bars = False               # the driver shows one bar over written documents
         ctx.print_on_execution_start = False
-        ray_data_log = logging.getLogger("ray.data")      # Ray Data's INFO chatter; errors still show
-        saved_level = ray_data_log.level
-        ray_data_log.setLevel(logging.ERROR if config.quiet else logging.WARNING)
-        writer = open_writer(config, signature, self._output)
-        totals = {name: 0.0 for name in STAGE_NAMES}
-        actor_stats: dict[str, tuple[int, dict[str, Any]]] = {}
-        sigs: dict[str, dict[str, Any]] = {}
-        t_write = 0.0
-        try:
-            items = [{"idx": i, "path": str(f.path), "name": f.name, "doc_id": f.doc_id} for i, f in enumerate(inputs)]
-            ds = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / bs))) if items else None
-            if ds is not None:
-                ds = _map(ds, PrepDocs, (wconfig,), bs, ActorPoolStrategy(size=plan["prep_actors"]),
-                          retries, num_cpus=plan["num_cpus_light"])
-                ds = _map(ds, TranslateDocs, (wconfig, translator), bs,
-                          ActorPoolStrategy(size=plan["translate_actors"]), retries,
-                          num_cpus=plan["num_cpus_per_actor"], num_gpus=plan["num_gpus_per_actor"] or None)
-                ds = _map(ds, AlignDocs, (wconfig, mt_is_real), bs, ActorPoolStrategy(size=plan["align_actors"]),
-                          retries, num_cpus=plan["num_cpus_light"])
-            rows = _in_order(ds.iter_rows() if ds is not None else iter(()), len(items))
-            for idx, doc, info in progress(rows, len(items), "mt run (ray)", config.quiet,
-                                                 interval=config.executor.progress_seconds):
-                if "sig" in info:
-                    sigs.setdefault(repr(sorted(info["sig"].items())), info["sig"])
-                    if idx == 0 and {**signature, **info["sig"]} != signature:
-                        # the actors loaded the engine differently (e.g. on a GPU): the corpus says so
-                        signature = {**signature, **info["sig"]}
-                        writer.abort()
-                        writer = open_writer(config, signature, self._output)
-                for stage, seconds in info["t"].items():
-                    totals[stage] += seconds
-                if "stats" in info:
-                    actor, seq, stats = info["stats"]
-                    if actor not in actor_stats or actor_stats[actor][0] < seq:
-                        actor_stats[actor] = (seq, stats)
-                t0 = time.perf_counter()
-                writer.write(doc)
-                t_write += time.perf_counter() - t0
-            summed: dict[str, Any] = {}
-            for _, stats in actor_stats.values():
-                _sum_stats(summed, stats)
-            timings = {"load_engines": t_load, **totals, "write": t_write, "total": time.perf_counter() - t_start}
-            executor = {"kind": self.name, "address": config.executor.ray_address, **plan,
-                        "actors_reporting_stats": len(actor_stats),
-                        "timings_note": "stage timings are worker seconds summed over documents, not wall time"}
-            if len(sigs) > 1:
-                log.warning("translate actors loaded the engine differently: %s", list(sigs.values()))
-                executor["actor_signatures"] = list(sigs.values())
-            return finish_run(config, writer, started=started, executor=executor, timings=timings,
-                              engine_stats=summed, digest=digest)
-        except MtError:
-            writer.abort()
-            raise
-        except BaseException as exc:
-            writer.abort()
-            inner = _mt_error_in(exc)
-            if inner is not None:
-                raise inner from None
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise ModelError(f"the Ray run failed: {_summary(exc)}", where="executor=ray",
-                             fix="see the worker log above; re-run the same command: translations already made "
-                                 "are in the translation cache and are not redone "
-                                 f"(a dead worker is retried executor.ray_max_retries="
-                                 f"{config.executor.ray_max_retries} times)") from exc
-        finally:
-            ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start = saved
-            ray_data_log.setLevel(saved_level)
+        self.log = logging.getLogger("ray.data")
+        self.level = self.log.level
+        self.log.setLevel(logging.ERROR if self.quiet else logging.WARNING)
+
+    def __exit__(self, *exc: Any) -> None:
+        from ray.data import DataContext
+
+        ctx = DataContext.get_current()
+        ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start = self.saved
+        self.log.setLevel(self.level)
 
 
 def _map(ds: Any, cls: type, args: tuple, batch_size: int, compute: Any, retries: dict[str, int], **resources: Any) -> Any:
@@ -474,7 +462,7 @@ def _check_picklable(translator: Any) -> None:
 
 
 def _in_order(rows: Any, n: int) -> Any:
-    """Yield ``(idx, Doc, info)`` for idx 0..n-1 exactly once each, in order, whatever order rows arrive in."""
+    """Yield ``(idx, object, info)`` for idx 0..n-1 exactly once each, in order, whatever order rows arrive in."""
     pending: dict[int, tuple[bytes, bytes]] = {}
     nxt = 0
     dup = 0
@@ -484,10 +472,10 @@ def _in_order(rows: Any, n: int) -> Any:
             dup += 1
             log.warning("document %d arrived twice from Ray; the second copy is dropped", idx)
             continue
-        pending[idx] = (row["doc"], row["info"])
+        pending[idx] = (row["obj"], row["info"])
         while nxt in pending:
-            doc, info = pending.pop(nxt)
-            yield nxt, Doc.from_dict(pickle.loads(doc)), pickle.loads(info)
+            obj, info = pending.pop(nxt)
+            yield nxt, pickle.loads(obj), pickle.loads(info)
             nxt += 1
     if nxt != n or pending:
         missing = n - nxt

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, OutputError
 from ..write import replace_dir, temp_dir
 from ..write.card import dataset_card

