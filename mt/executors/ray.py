@@ -9,8 +9,8 @@ The steps are grouped by ``step.resources.pool`` (consecutive steps of one pool 
       -> driver: rows back in input order -> the driver pool's steps (write)
 
 A row is ``{"idx": int, "obj": bytes, "info": bytes}``: ``obj`` is the pickled input file or document,
-``info`` (first row of a batch) carries the batch's step stats, the actor's cumulative engine counters and its
-steps' signatures. Actors are restarted and their in-flight batch re-run after a worker dies
+``info`` holds ``reports``: the first row of each actor batch gets one (the batch's step stats, the actor's
+cumulative engine counters and its steps' signatures), carried on through the later pools to the driver. Actors are restarted and their in-flight batch re-run after a worker dies
 (``[executor].ray_max_retries``); the driver puts rows back in input order, drops a row that arrives twice and
 fails if one never arrives, so the corpus has every page exactly once. Translations go through the same
 persistent cache as a local run (``[translate].cache``, shared by the actors), so a re-run only translates what
@@ -72,10 +72,15 @@ class StepActor:
         self.calls = 0
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
+        # the reports of the pools before this one travel on with their rows (steps map documents 1:1, in order)
+        infos = [pickle.loads(b) for b in batch["info"]] if "info" in batch else [{} for _ in batch["idx"]]
         stream: Any = (pickle.loads(b) for b in batch["obj"])
         for step in self.steps:
             stream = step.run(stream)
         out = list(stream)
+        if len(out) != len(infos):
+            raise MtError(f"the {self.pool} steps returned {len(out)} documents for {len(infos)}",
+                          where="executor=ray", fix="steps must yield one document per input, in order")
         self.calls += 1
         report = {"stats": {s.name: s.stats.as_dict() for s in self.steps},
                   "engine": (self.actor_id, self.calls, {s.name: s.engine_stats() for s in self.steps
@@ -84,7 +89,9 @@ class StepActor:
         for step in self.steps:
             step.stats = StepStats()          # the next batch reports its own share
         _maybe_die(self.pool)
-        return _batch_out(batch["idx"], out, [report] + [{}] * (len(out) - 1))
+        if infos:
+            infos[0].setdefault("reports", []).append(report)
+        return _batch_out(batch["idx"], out, infos)
 
     def __del__(self) -> None:  # close models and cache connections when the actor ends
         for step in getattr(self, "steps", ()):
@@ -353,11 +360,11 @@ class _Collected:
 
     def docs(self, rows: Any, local: list) -> Any:
         for idx, obj, info in rows:
-            if info:
-                self._absorb(info)
+            for report in info.get("reports", ()):
+                self._absorb(report)
                 if idx == 0:   # what the workers really ran (e.g. a GPU's compute type) is stamped on the files
                     for step in local:
-                        step.update_signature(info["sig"])
+                        step.update_signature(report["sig"])
             yield obj
 
     def _absorb(self, info: dict[str, Any]) -> None:
