@@ -60,7 +60,7 @@ class TranslateConfig(Section):
 
         names = [n for n in ENGINES.names() if n != "tm"]
         if v is not None and FALLBACK_ALIASES.get(v, v) not in names:
-            raise ValueError(f"unknown fallback engine '{v}'; valid: {', '.join(names + sorted(FALLBACK_ALIASES))}")
+            raise ValueError(f"unknown fallback engine '{v}'; valid: {', '.join(sorted(names + list(FALLBACK_ALIASES)))}")
         return v
 
     @field_validator("fuzzy")

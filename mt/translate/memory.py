@@ -213,7 +213,7 @@ def load_memory(paths: Iterable[str | Path]) -> Memory:
         for lang, source, target in _read(path, info, digest):
             memory.add(lang, source, target, info)
         info.sha256 = digest.hexdigest()
-        if not info.pairs:
+        if not (info.pairs or info.skipped["duplicate"] or info.skipped["conflicting"]):
             raise ModelError(f"translation memory '{path.name}' has no th->en or vi->en entries "
                              f"(skipped: {dict(info.skipped) or 'nothing read'})", where=str(raw),
                              fix=f"give {FORMATS_HELP}; JSONL rows need a 'th' or 'vi' field and an 'en' field")
