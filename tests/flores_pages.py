@@ -5,7 +5,7 @@ FLORES-200 dev (``shared_data_dir()/flores200/dev``) has the same sentences, lin
 URL, so consecutive lines with one URL are one article. A page made of an article looks like a
 vietnam.vn page: site banner, a Thai title line (the first sentence), the publication/date line, one
 Vietnamese photo caption (the second sentence, "- Ảnh 1.") followed by its Thai counterpart, then Thai
-body paragraphs of the remaining sentences. :class:`FloresPage` remembers which sentences are on
+body paragraphs of the remaining sentences, two a paragraph (the last one's without a space between them). :class:`FloresPage` remembers which sentences are on
 which line and where, so a test can say which English every corpus row must carry.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mt.shared_data import shared_data_dir
 
 BANNER = "Vietnam.vn - Nền tảng quảng bá Việt Nam"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
+_EDGE = " \t\u200b\u200c\u200d\ufeff"
 DATELINE = "Báo Tài nguyên Môi trườngBáo Tài nguyên Môi trường22/12/2023"
 
 
@@ -84,12 +85,16 @@ class FloresPage:
         self.lines.append(text)
         return len(self.lines)
 
-    def _add_thai(self, sentences: list[Sentence]) -> int:
+    def _add_thai(self, sentences: list[Sentence], sep: str = " ") -> int:
         spans, pos = [], 0
         for s in sentences:
-            spans.append((s, pos, pos + len(s.th)))
-            pos += len(s.th) + 1
-        number = self._add(" ".join(s.th for s in sentences))
+            # the span of the sentence's text without edge spaces / zero-width spaces (FLORES Thai has some),
+            # which a segmenter rightly leaves out of a unit
+            core = s.th.strip(_EDGE)
+            start = pos + s.th.index(core)
+            spans.append((s, start, start + len(core)))
+            pos += len(s.th) + len(sep)
+        number = self._add(sep.join(s.th for s in sentences))
         self.thai[number] = spans
         self._add()
         return number
@@ -115,8 +120,11 @@ def build_page(article: list[Sentence], per_paragraph: int = 2) -> FloresPage:
     page.caption_vi_line = page._add(f"{caption.vi} - Ảnh 1.")
     page._add()
     page.caption_th_line = page._add_thai([caption])
-    for i in range(0, len(body), per_paragraph):
-        page._add_thai(body[i:i + per_paragraph])
+    paragraphs = [body[i:i + per_paragraph] for i in range(0, len(body), per_paragraph)]
+    for k, paragraph in enumerate(paragraphs):
+        # the last paragraph's sentences run together without a space, as on some scraped pages
+        # (the segmenter then tends to keep them in one unit: a joined memory match)
+        page._add_thai(paragraph, sep="" if k == len(paragraphs) - 1 and len(paragraph) > 1 else " ")
     return page
 
 

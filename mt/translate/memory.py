@@ -13,7 +13,7 @@ A memory file is one of
   ``corpus.jsonl`` (else ``data/**/*.parquet``) gives Thai -> ``en``, ``captions.jsonl`` gives
   Vietnamese -> ``en_from_vi`` (and Thai -> ``en_from_th``).
 
-Rows of an ``mt`` corpus (they have a ``kind``) give Thai -> English only: their ``vi`` is the aligned
+Rows of an ``mt`` corpus (JSON / Parquet rows with a ``kind``, ``<tu>`` with an ``x-kind`` prop) give Thai -> English only: their ``vi`` is the aligned
 Vietnamese line, and their ``en`` translates the Thai, not it. Rows a reviewer rejected (``status =
 rejected``) are skipped. Every skipped row is counted with its reason (:attr:`MemoryFile.skipped`).
 
@@ -341,8 +341,10 @@ def _read_tmx(path: Path, info: MemoryFile, digest: Any) -> Iterator[Pair]:
                 seg = tuv.find("seg")
                 if seg is not None:
                     segs.setdefault(_lang(tuv.get(_XML_LANG) or tuv.get("lang")), "".join(seg.itertext()))
+            # a tu of an mt corpus.tmx (it has an x-kind prop): its en translates the th, not the aligned vi
+            langs = ("th",) if any(p.get("type") == "x-kind" for p in elem.iter("prop")) else MEMORY_LANGS
             elem.clear()
-            pairs = [(lang, segs[lang], segs[TARGET]) for lang in MEMORY_LANGS if lang in segs and TARGET in segs]
+            pairs = [(lang, segs[lang], segs[TARGET]) for lang in langs if lang in segs and TARGET in segs]
             if not pairs:
                 info.skipped["no source/English pair"] += 1
             yield from pairs
