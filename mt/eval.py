@@ -76,19 +76,13 @@ class EvalResult:
 
 
 def read_corpus(output_dir: str | Path) -> list[dict[str, Any]]:
+    from .review.corpus import read_jsonl
+
     path = Path(output_dir) / CORPUS_FILE
     if not path.is_file():
         raise InputError(f"no {CORPUS_FILE} in {output_dir}", where=str(output_dir),
                          fix="give an mt OUTPUT_DIR (or its reviewed/ export) written with the jsonl format")
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            try:
-                rows.append(json.loads(line))
-            except ValueError as exc:
-                raise InputError(f"not a JSON line ({exc})", where=f"{path}:{number}",
-                                 fix="re-run mt run or mt review export to rewrite the corpus") from None
-    return rows
+    return list(read_jsonl(path))
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -102,21 +96,16 @@ def _text_lines(path: Path) -> list[str]:
 
 
 def _refs_by_id(path: Path, column: str) -> dict[str, str]:
+    from .review.corpus import read_jsonl
+
     lines = _text_lines(path)
     refs: dict[str, str] = {}
     if path.suffix.lower() in (".jsonl", ".json"):
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"not a JSON line ({exc})", where=f"{path}:{number}",
-                                 fix='one object per line: {"id": ROW_ID, "ref": TEXT}') from None
-            text = next((obj[k] for k in (column, *REF_FIELDS) if isinstance(obj, dict) and k in obj), None)
-            if not isinstance(obj, dict) or "id" not in obj or not isinstance(text, str):
+        for number, obj in enumerate(read_jsonl(path), 1):
+            text = next((obj[k] for k in (column, *REF_FIELDS) if k in obj), None)
+            if "id" not in obj or not isinstance(text, str):
                 raise InputError(f"a reference line needs an 'id' and a '{column}', 'ref' or 'text' string",
-                                 where=f"{path}:{number}", fix='one object per line: {"id": ROW_ID, "ref": TEXT}')
+                                 where=f"{path}: object {number}", fix='one object per line: {"id": ROW_ID, "ref": TEXT}')
             refs[str(obj["id"])] = text
         return refs
     if path.suffix.lower() != ".tsv":

@@ -155,7 +155,7 @@ def test_errors_say_what_where_and_fix(corpus, tmp_path: Path, capsys):
         evaluate(out, short, by="id")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "article000:0"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"bad.jsonl:1: a reference line needs an 'id' and a 'en', 'ref' or 'text'"):
+    with pytest.raises(InputError, match=r"bad.jsonl: object 1: a reference line needs an 'id' and a 'en', 'ref' or 'text'"):
         evaluate(out, bad, by="id")
     other = tmp_path / "other.tsv"
     other.write_text("nope:1\tHello\n", encoding="utf-8")

@@ -186,6 +186,9 @@ class Translator:
         if not found:
             return todo
         self.stats["memory"] = self.stats.get("memory", 0) + len(found)
+        untranslated = sum(tr.text is None for tr in found.values())
+        if untranslated:
+            self.stats["untranslated"] = self.stats.get("untranslated", 0) + untranslated
         for s, tr in found.items():
             if self.cfg.guard and tr.text is not None:
                 v = check(s, tr.text, src_lang)
