@@ -112,7 +112,6 @@ def test_thai_column_is_cut_into_words_before_scoring(corpus, tmp_path: Path):
     raw = evaluate(worse, ref, column="th", thai_tokenizer="none")
     assert 20 < words.overall.bleu < 90
     assert raw.overall.bleu < 0.5 * words.overall.bleu        # without words BLEU sees whole Thai phrases
-    assert abs(raw.overall.chrf - words.overall.chrf) < 15    # chrF's character n-grams ignore spaces
 
 
 def test_cli_prints_signatures_per_document_and_overall(corpus, capsys):

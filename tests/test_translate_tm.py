@@ -80,7 +80,7 @@ def test_signature_names_memory_files_by_name_and_digest(memory_file: Path, tmp_
     (entry,) = sig["models"]["th"]["memory"]
     assert entry["name"] == "memory.jsonl" and entry["pairs"] == {"th": 3, "vi": 1}
     assert len(entry["sha256"]) == 64 and sig["engine"] == "tm" and sig["is_real"] is True
-    assert sig["model"] == "translation-memory"
+    assert sig["model"] == "translation-memory" and sig["preset"] is None      # no model runs
     write_jsonl(memory_file, [{"th": TH1, "en": EN2}])
     with tm(memory_file) as changed:
         assert changed.signature()["revision"] != sig["revision"]
@@ -141,7 +141,7 @@ def test_fallback_engine_translates_what_the_memory_lacks(tiny_model_dir: Path, 
     assert miss.text and "tm" not in miss.scores and "tm_miss" not in miss.flags and "guard" in miss.scores
     assert again.text == miss.text and tr.stats["cached"] == 1 and tr.stats["translated"] == 1
     assert sig["engine"] == "tm+transformers" and sig["is_real"] is False        # the tiny model is not real
-    assert sig["models"]["th"]["fallback"]["model"]
+    assert sig["models"]["th"]["fallback"]["model"] and sig["preset"] == "tiny"
 
 
 def test_config_errors_name_the_key(memory_file: Path):

@@ -52,6 +52,8 @@ class Engine:
     device = "cpu"
     compute_type = "float32"
     is_real = True
+    #: the engine runs the model of ``translate.preset`` / ``model`` (a translation memory without fallback does not)
+    uses_model = True
     #: how many batches the engine wants per ``generate_many`` call (parallel translators)
     parallel_batches = 1
     #: padded source tokens per batch when ``translate.batch_tokens`` is not set

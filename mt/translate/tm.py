@@ -66,6 +66,7 @@ class TMEngine(Engine):
         self.fuzzy = cfg.fuzzy
         self.fallback = self._load_fallback(cfg)
         self.stats: Counter = Counter()
+        self.uses_model = self.fallback is not None
         if self.fallback is not None:
             fb = self.fallback
             self.name = f"tm+{fb.name}"

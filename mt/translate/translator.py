@@ -92,7 +92,7 @@ class Translator:
     def signature(self) -> dict[str, Any]:
         th = self._models.get("th", {})
         return {
-            "preset": self.cfg.preset,
+            "preset": self.cfg.preset if self.engine.uses_model else None,
             "model": th.get("model"),
             "revision": th.get("revision"),
             "models": self._models,
