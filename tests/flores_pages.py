@@ -11,6 +11,7 @@ which line and where, so a test can say which English every corpus row must carr
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mt.shared_data import shared_data_dir
 
 BANNER = "Vietnam.vn - Nền tảng quảng bá Việt Nam"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
-_EDGE = " \t\u200b\u200c\u200d\ufeff"
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 DATELINE = "Báo Tài nguyên Môi trườngBáo Tài nguyên Môi trường22/12/2023"
 
 
@@ -86,15 +87,16 @@ class FloresPage:
         return len(self.lines)
 
     def _add_thai(self, sentences: list[Sentence], sep: str = " ") -> int:
+        # FLORES Thai has zero-width spaces, which the parser drops from a line (its offsets are then
+        # off by them): the page gets the text without them, the memory keeps them (its lookups ignore them)
+        texts = [_ZERO_WIDTH.sub("", s.th) for s in sentences]
         spans, pos = [], 0
-        for s in sentences:
-            # the span of the sentence's text without edge spaces / zero-width spaces (FLORES Thai has some),
-            # which a segmenter rightly leaves out of a unit
-            core = s.th.strip(_EDGE)
-            start = pos + s.th.index(core)
+        for s, text in zip(sentences, texts):
+            core = text.strip()     # edge spaces are no part of a unit
+            start = pos + text.index(core)
             spans.append((s, start, start + len(core)))
-            pos += len(s.th) + len(sep)
-        number = self._add(sep.join(s.th for s in sentences))
+            pos += len(text) + len(sep)
+        number = self._add(sep.join(texts))
         self.thai[number] = spans
         self._add()
         return number

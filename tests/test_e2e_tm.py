@@ -113,3 +113,19 @@ def test_a_previous_corpus_is_a_memory_and_so_is_its_tmx(flores_run):
     translated = [r for r in before if r["en"] is not None]
     assert tmx.size("vi") == 0 and tmx.size("th") == len({match_key(r["th"]) for r in translated})
     assert all(tmx.exact("th", match_key(r["th"])) == r["en"] for r in translated)
+
+
+@pytest.mark.slow
+def test_every_flores_dev_article_row_by_row(tmp_path: Path):
+    """All FLORES-200 dev articles of 4+ sentences (about 130 pages, 20 s here)."""
+    sentences = load_flores()
+    pages = {p.name: p for p in write_pages(articles(sentences), tmp_path / "pages")}
+    memory = write_memory(sentences, tmp_path / "flores-dev.jsonl")
+    result = run_pipeline(tm_config(tmp_path, tmp_path / "pages", memory))
+    corpus = rows(result.output_dir / "corpus.jsonl")
+    counts = check_rows(corpus, pages)
+    assert counts["whole"] + counts["joined"] >= 2 / 3 * len(corpus) and counts["joined"] >= 10
+    captions = rows(result.output_dir / "captions.jsonl")
+    paired = [c for c in captions if c["line"] == pages[c["file"]].caption_vi_line]
+    assert len(paired) >= 0.9 * len(pages)
+    assert all(c["th_line"] == pages[c["file"]].caption_th_line and "mt 1.00" in c["reason"] for c in paired)
