@@ -8,6 +8,7 @@ because the memory's English is real, and is recorded in the captions rows.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from flores_pages import FloresPage, articles, flores_dev_dir, load_flores, write_memory, write_pages
 from mt.config import load_config
 from mt.pipeline import run_pipeline
+from mt.review import export
+from mt.review.store import DecisionStore
 from mt.translate.memory import load_memory, match_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,15 +105,28 @@ def test_without_the_mt_signal_the_captions_rows_do_not_claim_it(flores_run):
         assert "mt " not in cap["reason"] and cap["en_from_th"] is None
 
 
-def test_a_previous_corpus_is_a_memory_and_so_is_its_tmx(flores_run):
-    tmp, pages, first = flores_run
+def test_a_reviewed_export_is_a_memory_edits_are_reused_rejections_are_not(flores_run):
+    tmp, _, first = flores_run
     before = rows(first.output_dir / "corpus.jsonl")
-    again = run_pipeline(tm_config(tmp, tmp / "pages", [str(first.output_dir)], out="again"))
-    assert [(r["id"], r["en"]) for r in rows(again.output_dir / "corpus.jsonl")] == [(r["id"], r["en"]) for r in before]
+    out = Path(shutil.copytree(first.output_dir, tmp / "reviewed-run"))
+    # body rows only: a caption's Thai -> English also comes back through captions.jsonl, whatever its row's status
+    edited, rejected = [r for r in before if r["en"] is not None and r["kind"] in ("lead", "body")][:2]
+    store = DecisionStore(out / "review.sqlite")
+    store.decide(edited["id"], "edited", expected_version=0, edited="A reviewer's English.")
+    store.decide(rejected["id"], "rejected", expected_version=0)
+    export(out)
+    again = run_pipeline(tm_config(tmp, tmp / "pages", [str(out / "reviewed")], out="again"))
+    expect = {r["id"]: r["en"] for r in before} | {edited["id"]: "A reviewer's English.", rejected["id"]: None}
+    assert {r["id"]: r["en"] for r in rows(again.output_dir / "corpus.jsonl")} == expect
     assert all(c["en_from_vi"] == c["en_from_th"] is not None for c in rows(again.output_dir / "captions.jsonl"))
-    # corpus.tmx: its tu are th -> en (the vi of a tu is the aligned line, not what the en translates)
-    tmx = load_memory([first.output_dir / "corpus.tmx"])
-    translated = [r for r in before if r["en"] is not None]
+    memory = json.loads((again.output_dir / "manifest.json").read_text(encoding="utf-8"))["signature"]["models"]
+    assert memory["th"]["memory"][0]["name"] == "reviewed/" and memory["th"]["memory"][0]["skipped"]["rejected"] == 1
+
+
+def test_the_corpus_tmx_is_a_th_en_memory(flores_run):
+    _, _, first = flores_run
+    translated = [r for r in rows(first.output_dir / "corpus.jsonl") if r["en"] is not None]
+    tmx = load_memory([first.output_dir / "corpus.tmx"])      # its vi is the aligned line, not what en translates
     assert tmx.size("vi") == 0 and tmx.size("th") == len({match_key(r["th"]) for r in translated})
     assert all(tmx.exact("th", match_key(r["th"])) == r["en"] for r in translated)
 

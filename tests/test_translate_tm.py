@@ -180,3 +180,9 @@ def test_memory_errors_say_what_where_and_fix(tmp_path: Path):
         load_memory([tmp_path / "memory.csv"])
     with pytest.raises(ModelError, match="holds no corpus.jsonl"):
         load_memory([tmp_path])
+
+
+def test_memory_english_is_reused_as_given_on_one_line(tmp_path: Path):
+    # a reviewed text is not rewritten: only line breaks / space runs become one space (no NFC, no case change)
+    mem = load_memory([write_jsonl(tmp_path / "m.jsonl", [{"th": TH1, "en": " Cafe\u0301\n au  LAIT "}])])
+    assert mem.exact("th", match_key(TH1)) == "Cafe\u0301 au LAIT"

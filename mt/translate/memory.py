@@ -67,7 +67,8 @@ def _compact(key: str) -> str:
 
 
 def _target(text: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """The English as given, on one line (whitespace runs collapsed); no other change."""
+    return _WS.sub(" ", text).strip()
 
 
 @dataclass
