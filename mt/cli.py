@@ -218,6 +218,17 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .eval import evaluate
+
+    result = evaluate(args.output_dir, args.ref, column=args.column, by=args.by, thai_tokenizer=args.thai_tokenizer)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(result.report()) + "\n")
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .translate.presets import PRESETS
 
@@ -232,6 +243,23 @@ def cmd_presets(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{mark} {name:26} {p.family:8} {models}" + (f"  ({extra})" if extra else "") + "\n")
     sys.stdout.write("(* = default)\n")
     return 0
+
+
+def _add_eval_parser(sub: Any) -> None:
+    """``mt eval OUTPUT_DIR --ref FILE [--column en] [--by line|id]``."""
+    from .eval import BY, THAI_TOKENIZERS
+
+    ev = sub.add_parser("eval", help="chrF++ and BLEU (sacrebleu) of a corpus column against references",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ev.add_argument("output_dir", help="corpus directory (its corpus.jsonl is scored)")
+    ev.add_argument("--ref", required=True,
+                    help="references: a text file aligned by line with corpus.jsonl (--by line), or JSONL/TSV keyed by row id (--by id)")
+    ev.add_argument("--column", default="en", help="corpus column to score (en, th, vi, ...)")
+    ev.add_argument("--by", choices=BY, default="line", help="how references match corpus rows")
+    ev.add_argument("--thai-tokenizer", choices=THAI_TOKENIZERS, default="newmm",
+                    help="column th: cut Thai words with PyThaiNLP before scoring (sacrebleu has no Thai tokenizer)")
+    ev.add_argument("--json", action="store_true", help="print the scores as one JSON object")
+    ev.set_defaults(func=cmd_eval)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("output_dir", help="a corpus directory written by mt run")
     e.add_argument("--to", help="target directory (default: OUTPUT_DIR/reviewed)")
     rv.set_defaults(func=cmd_review)
+
+    _add_eval_parser(sub)
 
     pr = sub.add_parser("presets", help="list translation presets")
     pr.set_defaults(func=cmd_presets)

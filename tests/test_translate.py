@@ -65,11 +65,11 @@ def test_unknown_preset_and_language():
 
 
 def test_unknown_engine_lists_valid_names(tmp_path: Path):
-    with pytest.raises(ConfigError, match=r"unknown translate engine 'fairseq'.*use one of: ctranslate2, transformers"):
+    with pytest.raises(ConfigError, match=r"unknown translate engine 'fairseq'.*use one of: ctranslate2, tm, transformers"):
         ENGINES.get("fairseq")
     p = tmp_path / "c.toml"
     p.write_text('[translate]\nengine = "fairseq"\n')
-    with pytest.raises(ConfigError, match=r"translate.engine.*valid engines: ctranslate2, transformers"):
+    with pytest.raises(ConfigError, match=r"translate.engine.*valid engines: ctranslate2, tm, transformers"):
         load_config(p)
 
 

@@ -337,6 +337,11 @@ class Aligner:
                 continue
             u.vi, u.vi_line, u.relation = v.vi, v.line, v.relation
             u.scores["align"] = round(v.score, 4)
+        if self.use_mt:     # the English the MT signal compared (with a test model it is noise: left out)
+            unit_en = self._unit_english(doc)
+            for v in doc.vi_lines:
+                if v.relation in ("translation", "title") and v.th_line is not None:
+                    v.en_from_th = unit_en.get(v.th_line)
         titles = [v for v in doc.vi_lines if v.relation == "title"]
         if titles and not doc.meta.get("title_vi"):
             doc.meta["title_vi"] = max(titles, key=lambda v: v.score).vi
@@ -412,4 +417,6 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         v.scores["combined"] = round(score, 4)
         strong = sorted(((x, n) for n, x in c.scores.items()
                          if isinstance(x, float) and n not in ("cosine",)), reverse=True)[:3]
+        if isinstance(c.scores.get("mt"), float) and all(n != "mt" for _, n in strong):
+            strong.append((c.scores["mt"], "mt"))     # the MT signal is always named when it ran
         v.reason = f"{c.relation}: " + ", ".join(f"{n} {x:.2f}" for x, n in strong)

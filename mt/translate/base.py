@@ -10,8 +10,8 @@ from typing import Any
 class Translation:
     """One translated source text."""
 
-    text: str
-    flags: list[str] = field(default_factory=list)     # "split", "retried", "degenerate:repeat", ...
+    text: str | None                                   # None: not translated (a translation-memory miss)
+    flags: list[str] = field(default_factory=list)     # "split", "retried", "degenerate:repeat", "tm_miss", ...
     scores: dict[str, float | None] = field(default_factory=dict)   # "guard": 1.0 = clean, lower = worse
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,12 +52,19 @@ class Engine:
     device = "cpu"
     compute_type = "float32"
     is_real = True
+    #: the engine runs the model of ``translate.preset`` / ``model`` (a translation memory without fallback does not)
+    uses_model = True
     #: how many batches the engine wants per ``generate_many`` call (parallel translators)
     parallel_batches = 1
     #: padded source tokens per batch when ``translate.batch_tokens`` is not set
     batch_tokens = 4096
     #: target tokens generated so far (without start / language / end tokens): throughput figures
     generated_tokens = 0
+
+    def lookup(self, texts: list[str], src_lang: str) -> dict[str, Translation]:
+        """Results known without generating (a translation memory's), by source text; the
+        translator generates only the others. Default: none."""
+        return {}
 
     def token_lengths(self, texts: list[str], src_lang: str) -> list[int]:
         raise NotImplementedError

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from .._config_base import Section
 
@@ -14,7 +14,7 @@ class TranslateConfig(Section):
     model: str | None = None        # model id or local path; overrides the preset's model for every source language
     model_vi: str | None = None     # model for Vietnamese sources when the preset uses one model per pair
     revision: str | None = None     # hub revision (commit, tag or branch)
-    engine: str = "transformers"    # registry name: see mt.translate.ENGINES ("transformers", "ctranslate2")
+    engine: str = "transformers"    # registry name: see mt.translate.ENGINES ("transformers", "ctranslate2", "tm")
     device: str = "auto"            # "auto" | "cpu" | "cuda" | "cuda:N"
     compute_type: str = "auto"      # ctranslate2: int8 / float16 / int8_float16 / float32; transformers: float32 / float16 / bfloat16
     beam_size: int = 4
@@ -37,6 +37,11 @@ class TranslateConfig(Section):
     intra_threads: int | None = None   # ctranslate2: threads per translator (default 1 on CPU); transformers: torch threads (process-wide; default torch's, 1 for the tiny model)
     ct2_dir: str | None = None      # where converted CTranslate2 models go (default $MT_CACHE_DIR/ct2)
     progress: bool | None = None    # tqdm progress bar; None = only when stderr is a terminal
+    # engine "tm" (mt.translate.tm): translation memory file(s) -- TMX, JSONL with th/vi + en, Parquet, a Moses
+    # source file (corpus.th with corpus.en beside it) or an mt corpus directory; one path or a list
+    memory: str | list[str] | None = None
+    fallback: str | None = None     # engine "tm": engine for what the memory lacks ("ctranslate2"/"ct2", "transformers"); None: left untranslated, flag tm_miss
+    fuzzy: float | None = None      # engine "tm": fuzzy-match threshold in (0, 1] (similarity of the texts); None: exact and joined matches only
 
     @field_validator("engine")
     @classmethod
@@ -46,6 +51,31 @@ class TranslateConfig(Section):
         if v not in ENGINES:
             raise ValueError(f"unknown translate engine '{v}'; valid engines: {', '.join(ENGINES.names())}")
         return v
+
+    @field_validator("fallback")
+    @classmethod
+    def _known_fallback(cls, v: str | None) -> str | None:
+        from .engines import ENGINES
+        from .tm import FALLBACK_ALIASES
+
+        names = [n for n in ENGINES.names() if n != "tm"]
+        if v is not None and FALLBACK_ALIASES.get(v, v) not in names:
+            raise ValueError(f"unknown fallback engine '{v}'; valid: {', '.join(sorted(names + list(FALLBACK_ALIASES)))}")
+        return v
+
+    @field_validator("fuzzy")
+    @classmethod
+    def _threshold(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= 1:
+            raise ValueError("must be in (0, 1] (a similarity threshold), or unset for exact matches only")
+        return v
+
+    @model_validator(mode="after")
+    def _memory_for_tm(self) -> "TranslateConfig":
+        if self.engine == "tm" and not self.memory:
+            raise ValueError('engine "tm" needs translate.memory = "PATH" (a TMX, JSONL, Parquet or Moses file, '
+                             "or an mt corpus directory; or a list of them)")
+        return self
 
     @field_validator("preset")
     @classmethod

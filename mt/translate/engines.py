@@ -6,3 +6,4 @@ from ..registry import Registry
 ENGINES: Registry = Registry("translate engine")
 ENGINES.register("transformers", "mt.translate.hf:TransformersEngine")
 ENGINES.register("ctranslate2", "mt.translate.ct2:CT2Engine")
+ENGINES.register("tm", "mt.translate.tm:TMEngine")

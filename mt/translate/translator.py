@@ -5,6 +5,8 @@
 1. normalise sources (NFC, collapsed whitespace); empty sources give empty results;
 2. de-duplicate: identical sources are translated once per call, and once per run
    (persistent SQLite cache, or an in-memory memo when the cache is disabled);
+   An engine may know some results without generating (:meth:`~mt.translate.base.Engine.lookup`,
+   a translation memory): those are guarded (no retry) and not cached;
 3. split sources longer than the model's input limit with
    :func:`mt.segment.units.split_long` (never truncate), translate the pieces and
    join them with a space (flag ``split``);
@@ -91,7 +93,7 @@ class Translator:
     def signature(self) -> dict[str, Any]:
         th = self._models.get("th", {})
         return {
-            "preset": self.cfg.preset,
+            "preset": self.cfg.preset if self.engine.uses_model else None,
             "model": th.get("model"),
             "revision": th.get("revision"),
             "models": self._models,
@@ -149,6 +151,8 @@ class Translator:
         log.debug("translate %s: %d texts, %d unique, %d from the cache, %d for the engine", src_lang, len(texts),
                   len(uniq), len(known), len(todo))
         if todo:
+            todo = self._look_up(todo, src_lang, finish)
+        if todo:
             self._translate_missing(todo, src_lang, keys, finish)
         return [r if r is not None else Translation(text="") for r in results]
 
@@ -177,6 +181,25 @@ class Translator:
         self._bar.total += n
         self._bar.refresh()
         return self._bar
+
+    def _look_up(self, todo: list[str], src_lang: str, finish: Callable[[str, Translation], None]) -> list[str]:
+        """Finish the sources the engine knows without generating (:meth:`Engine.lookup`: a translation
+        memory), guarded but not retried or cached; return the others."""
+        found = self.engine.lookup(todo, src_lang)
+        if not found:
+            return todo
+        self.stats["memory"] = self.stats.get("memory", 0) + len(found)
+        untranslated = sum(tr.text is None for tr in found.values())
+        if untranslated:
+            self.stats["untranslated"] = self.stats.get("untranslated", 0) + untranslated
+        for s, tr in found.items():
+            if self.cfg.guard and tr.text is not None:
+                v = check(s, tr.text, src_lang)
+                tr = Translation(text=tr.text, flags=tr.flags + [f for f in v.flags if f not in tr.flags],
+                                 scores={**tr.scores, "guard": v.score})
+                self.stats["degenerate"] += bool(v.flags)
+            finish(s, tr)
+        return [s for s in todo if s not in found]
 
     def _translate_missing(self, todo: list[str], src_lang: str, keys: dict[str, str],
                            finish: Callable[[str, Translation], None]) -> None:

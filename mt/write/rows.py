@@ -11,7 +11,7 @@ from typing import Any
 from ..records import Doc, caption_id
 
 # Score fields of a corpus row (fixed, so every Parquet shard has one schema).
-SCORE_FIELDS = ("align", "similarity", "length_ratio", "guard", "chrf")
+SCORE_FIELDS = ("align", "similarity", "length_ratio", "guard", "chrf", "tm")
 
 # Relations whose Vietnamese line has a Thai counterpart (-> a captions row).
 PAIRED_RELATIONS = ("translation", "title")
