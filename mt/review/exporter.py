@@ -2,8 +2,8 @@
 
 ``DIR`` (default ``OUTPUT_DIR/reviewed/``) gets, through :mod:`mt.write`'s format writers and card,
 
-* ``README.md`` + ``data/sentences-<fingerprint>-NNNNN.parquet`` (+ ``data/captions-...``):
-  a Hugging Face dataset (``datasets.load_dataset(DIR)`` loads the sentences; the fingerprint
+* ``README.md`` + ``data/sentences/*.parquet`` (+ ``data/captions/*.parquet``): a Hugging Face
+  dataset (``datasets.load_dataset(DIR)`` loads the sentences; the fingerprint in the shard names
   keeps ``datasets``' cache from serving another export's rows);
 * ``corpus.jsonl`` / ``captions.jsonl``: the same rows as JSON lines;
 * ``corpus.tmx``: TMX 1.4b translation memory of the rows that were not rejected and have English.
@@ -26,7 +26,7 @@ from .. import __version__
 from ..errors import InputError, OutputError
 from ..write import replace_dir, temp_dir
 from ..write.card import dataset_card
-from ..write.formats import JsonlWriter, ParquetWriter, TmxWriter, schemas
+from ..write.formats import JsonlWriter, ParquetWriter, TmxWriter, arrow_type, schemas
 from .corpus import CORPUS_FILE, Corpus, load_corpus
 from .flags import row_flags
 from .store import DB_FILE, Decision, DecisionStore
@@ -36,16 +36,16 @@ log = logging.getLogger(__name__)
 EXPORT_DIR = "reviewed"
 # What an export directory holds: anything else there means it is not one (and would be lost).
 EXPORT_FILES = frozenset({"README.md", "data", "corpus.jsonl", "captions.jsonl", "corpus.tmx"})
-# The columns the review adds to every sentences row (name -> description on the card).
+# The columns the review adds to every sentences row (name -> (type, description on the card)).
 REVIEW_COLUMNS = {
-    "status": "`unreviewed`, `accepted`, `rejected` or `edited`.",
-    "edited": "true when a reviewer rewrote the English; `en` then holds the reviewer's text "
-              "and `en_original` the machine translation.",
-    "en_original": "the machine translation (equal to `en` unless `edited`).",
-    "review_flags": "automatic checks (untranslated, copied, thai_in_en, degenerate, artefact, "
-                    "number_mismatch, latin_missing, length_ratio, low_align, upstream_flag).",
-    "reviewed_at": "time of the last decision (UTC).",
-    "review_stale": "the decision was made on a different Thai or English text (pipeline re-run since).",
+    "status": ("string", "`unreviewed`, `accepted`, `rejected` or `edited`"),
+    "edited": ("bool", "true when a reviewer rewrote the English; `en` (and `translation.en`) then hold the "
+                       "reviewer's text and `en_original` the machine translation"),
+    "en_original": ("string", "the machine translation (equal to `en` unless `edited`)"),
+    "review_flags": ("list<string>", "automatic checks (untranslated, copied, thai_in_en, degenerate, artefact, "
+                                     "number_mismatch, latin_missing, length_ratio, low_align, upstream_flag)"),
+    "reviewed_at": ("string", "time of the last decision (UTC)"),
+    "review_stale": ("bool", "the decision was made on a different Thai or English text (pipeline re-run since)"),
 }
 TMX_PROPS = ("status", "review_stale")  # review columns the TMX carries as <prop type="x-...">
 
@@ -59,6 +59,7 @@ def reviewed_rows(corpus: Corpus, decisions: dict[str, Decision]) -> list[dict[s
         new = {**row, "en": row.get("en"), "vi": row.get("vi")}
         if status == "edited" and decision is not None:
             new["en"] = decision.edited
+        new["translation"] = {"th": row.get("th"), "en": new["en"], "vi": new["vi"]}
         new.update(status=status, edited=status == "edited", en_original=row.get("en"),
                    review_flags=row_flags(row), reviewed_at=decision.at if decision else None,
                    review_stale=bool(decision and decision.stale(row)))
@@ -72,8 +73,7 @@ def _extra_fields(rows: list[dict[str, Any]]) -> dict[str, Any]:
     import pyarrow as pa
 
     s = pa.string()
-    review = {"status": s, "edited": pa.bool_(), "en_original": s, "review_flags": pa.list_(s),
-              "reviewed_at": s, "review_stale": pa.bool_()}
+    review = {name: arrow_type(type_) for name, (type_, _) in REVIEW_COLUMNS.items()}
     known = set(schemas()["sentences"].names) | set(review)
     other = {key: None for row in rows for key in row if key not in known}
     for name in other:
