@@ -106,8 +106,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     elif args.review_cmd == "serve":
         review.serve(out, host=args.host, port=args.port, allow_remote=args.allow_remote)
     elif args.review_cmd == "export":
-        log.info("wrote %s", review.export(out, to=Path(args.to) if args.to else None))
+        log.info("wrote %s", review.export(out, to=Path(args.to) if args.to else None, filters=_export_filters(args)))
     return 0
+
+
+def _export_filters(args: argparse.Namespace) -> Any:
+    from .review.filters import ExportFilters
+
+    return ExportFilters.parse(drop_rejected=args.drop_rejected, min_scores=args.min_score or (),
+                               drop_flags=args.drop_flag or ())
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -181,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     e = rsub.add_parser("export", help="write the reviewed corpus (dataset, JSONL, TMX)")
     e.add_argument("output_dir")
     e.add_argument("--to", help="target directory (default OUTPUT_DIR/reviewed)")
+    e.add_argument("--drop-rejected", action="store_true", help="leave out the rows a reviewer rejected")
+    e.add_argument("--min-score", action="append", metavar="NAME=VALUE",
+                   help="leave out rows whose score NAME (align, similarity, length_ratio, guard, chrf) is below "
+                        "VALUE, e.g. align=0.6; rows without that score are kept; repeatable")
+    e.add_argument("--drop-flag", action="append", metavar="FLAG",
+                   help="leave out rows with this review flag (e.g. degenerate, untranslated) or pipeline flag; "
+                        "repeatable")
     rv.set_defaults(func=cmd_review)
 
     pr = sub.add_parser("presets", help="list translation presets")

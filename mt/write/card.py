@@ -65,8 +65,8 @@ def dataset_card(manifest: dict[str, Any], review: dict[str, Any] | None = None)
     """The card of a corpus directory; with ``review`` (default ``manifest["review"]``) the card of a
     reviewed export (``mt review export``). ``review`` holds ``source`` (the output directory exported),
     ``exported`` (ISO time), ``rows`` and the counts of :data:`REVIEW_STATUSES`, ``stale`` and ``orphans``
-    (decisions on changed / missing rows), ``tmx_rows``, ``columns`` (name -> (type, description)) and
-    ``dropped`` (the export's filters and the rows each dropped)."""
+    (decisions on changed / missing rows), ``tmx_rows``, ``columns`` (name -> (type, description)),
+    ``filters`` (the export's filters), ``dropped`` (reason -> rows dropped) and ``rows_in_corpus``."""
     from huggingface_hub import DatasetCard
 
     review = manifest.get("review") if review is None else review
@@ -161,11 +161,16 @@ def _review_section(review: dict[str, Any]) -> list[str]:
     lines = ["## Review status", "", "| | rows |", "|---|---:|", f"| total | {review.get('rows', 0)} |"]
     lines += [f"| {status} | {review.get(status, 0)} |" for status in REVIEW_STATUSES]
     lines.append("")
-    if review.get("dropped"):
-        lines += ["### Rows dropped by the export's filters", "", "| filter | rows dropped |", "|---|---:|"]
-        lines += [f"| `{name}` | {n} |" for name, n in review["dropped"].items()]
-        lines += ["", "A row that more than one filter drops is counted under the first; the review counts "
-                  "above are of the rows kept.", ""]
+    if any((review.get("filters") or {}).values()):
+        n_dropped = sum((review.get("dropped") or {}).values())
+        lines += ["### Rows dropped by the export's filters", "",
+                  f"Filters: `{json.dumps(review['filters'], sort_keys=True)}`. Of the "
+                  f"{review.get('rows_in_corpus', '?')} sentences rows of the corpus, {n_dropped} were dropped "
+                  "(ids and reasons in `dropped.jsonl`) and the counts above are of the rows kept. A row that "
+                  "more than one filter drops is counted under the first; a row without the score a "
+                  "`min_scores` filter names is kept.", "", "| dropped because | rows |", "|---|---:|"]
+        lines += [f"| {name} | {n} |" for name, n in sorted((review.get("dropped") or {}).items())]
+        lines.append("")
     if review.get("stale"):
         lines += [f"{review['stale']} decision(s) were made on a different Thai or English text than the "
                   "corpus now holds (the pipeline was re-run after the review); those rows have "
