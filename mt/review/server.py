@@ -6,6 +6,8 @@ Routes (no route takes a file path; row ids are looked up in the loaded corpus):
 ``GET  /``               the review page (``?row=ID`` opens it searched to that row; unknown id -> 400)
 ``GET  /rows/{id}``      one row and its decision as JSON (unknown id -> 404)
 ``POST /rows/{id}``      ``{"action": "accept"|"reject"|"edit", "text": str, "version": int}``
+``POST /undo/{id}``      ``{"version": int}``: take back the row's last change (409 when it changed meanwhile)
+``POST /export``         ``{"drop_rejected": bool}``: write ``OUTPUT_DIR/reviewed`` (as ``mt review export``)
 
 Security: binds to 127.0.0.1 unless told otherwise (non-loopback needs ``allow_remote``);
 the Host header must name an allowed host (DNS rebinding); POSTs need the per-server
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
+from ..errors import ConfigError, MtError
 from ..registry import require
 from .corpus import Corpus, load_corpus
 from .flags import DEFAULT, FlagConfig, flag_details
@@ -130,7 +132,8 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
             extra["focus"] = focus
         data_json = base_json[:-1] + "," + script_json(extra)[1:]
         nonce = secrets.token_urlsafe(16)
-        ctx = template_context(corpus, data_json, server=True, n_rows=n_rows, csrf=token, nonce=nonce)
+        ctx = template_context(corpus, data_json, server=True, n_rows=n_rows, csrf=token, nonce=nonce,
+                               config=config)
         response = templates.TemplateResponse(request, TEMPLATE, ctx)
         response.headers["Content-Security-Policy"] = (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
@@ -146,38 +149,56 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
         return JSONResponse({"row": row, "flags": flag_details(row, config),
                              "decision": decision.public() if decision else None})
 
-    async def post_row(request: Request) -> Response:
+    async def read_post(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+        """The JSON object body of a POST after the origin, CSRF and size checks; or the error response."""
         if not origin_ok(request):
-            return error(403, "cross-origin request refused")
+            return None, error(403, "cross-origin request refused")
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(sent.encode(), token.encode()):
-            return error(403, "missing or wrong CSRF token; reload the page")
+            return None, error(403, "missing or wrong CSRF token; reload the page")
         length = request.headers.get("content-length")
         if length is not None:
             if not length.isdigit():
-                return error(400, "bad Content-Length")
+                return None, error(400, "bad Content-Length")
             if int(length) > MAX_BODY:
-                return error(413, f"request body over {MAX_BODY} bytes")
+                return None, error(413, f"request body over {MAX_BODY} bytes")
         body = bytearray()
         async for chunk in request.stream():
             body.extend(chunk)
             if len(body) > MAX_BODY:
-                return error(413, f"request body over {MAX_BODY} bytes")
-        row_id = request.path_params["row_id"]
-        row = known_row(row_id)
-        if row is None:
-            return error(404, "no such row" + (" (caption lines are read-only)" if row_id in caption_ids else ""))
+                return None, error(413, f"request body over {MAX_BODY} bytes")
         try:
             payload = json.loads(bytes(body).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return error(400, "body must be JSON")
+            return None, error(400, "body must be JSON")
         if not isinstance(payload, dict):
-            return error(400, "body must be a JSON object")
-        action = payload.get("action")
+            return None, error(400, "body must be a JSON object")
+        return payload, None
+
+    def writable_row(request: Request) -> tuple[str, dict[str, Any] | None, Response | None]:
+        row_id = request.path_params["row_id"]
+        row = known_row(row_id)
+        if row is None:
+            return row_id, None, error(404, "no such row" + (" (caption lines are read-only)"
+                                                             if row_id in caption_ids else ""))
+        return row_id, row, None
+
+    def version_of(payload: dict[str, Any]) -> int | None:
         version = payload.get("version", 0)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            return None
+        return version
+
+    async def post_row(request: Request) -> Response:
+        payload, refused = await read_post(request)
+        row_id, row, missing = writable_row(request)
+        if refused is not None or missing is not None:
+            return refused or missing
+        action = payload.get("action")
+        version = version_of(payload)
         if action not in ACTIONS:
             return error(400, f"action must be one of {', '.join(ACTIONS)}")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        if version is None:
             return error(400, "version must be a non-negative integer")
         text = None
         if action == "edit":
@@ -194,6 +215,40 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
             return error(409, str(exc), current=exc.current.public() if exc.current else None)
         log.info("row %s -> %s (version %d)", row_id, decision.status, decision.version)
         return JSONResponse({"ok": True, "decision": decision.public()})
+
+    async def post_undo(request: Request) -> Response:
+        payload, refused = await read_post(request)
+        row_id, _, missing = writable_row(request)
+        if refused is not None or missing is not None:
+            return refused or missing
+        version = version_of(payload)
+        if version is None:
+            return error(400, "version must be a non-negative integer")
+        try:
+            decision = store.undo(row_id, expected_version=version,
+                                  client=request.client.host if request.client else None)
+        except Conflict as exc:
+            return error(409, str(exc), current=exc.current.public() if exc.current else None)
+        log.info("row %s: last change undone -> %s", row_id, decision.status if decision else "unreviewed")
+        return JSONResponse({"ok": True, "decision": decision.public() if decision else None})
+
+    async def post_export(request: Request) -> Response:
+        payload, refused = await read_post(request)
+        if refused is not None:
+            return refused
+        from starlette.concurrency import run_in_threadpool
+
+        from .exporter import EXPORT_DIR, export
+        from .filters import ExportFilters
+
+        filters = ExportFilters(drop_rejected=payload.get("drop_rejected") is True)
+        try:
+            target = await run_in_threadpool(export, output_dir, None, filters)
+        except MtError as exc:
+            return error(500, str(exc))
+        summary = json.loads((target / "export.json").read_text(encoding="utf-8"))
+        return JSONResponse({"ok": True, "dir": f"{output_dir.name}/{EXPORT_DIR}", "rows": summary["rows"],
+                             "dropped": summary["dropped"], "reviewed": summary["reviewed"]})
 
     class Guard:
         """Host check and security headers for every request."""
@@ -224,6 +279,8 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
         Route("/", page, methods=["GET"]),
         Route("/rows/{row_id:path}", get_row, methods=["GET"]),
         Route("/rows/{row_id:path}", post_row, methods=["POST"]),
+        Route("/undo/{row_id:path}", post_undo, methods=["POST"]),
+        Route("/export", post_export, methods=["POST"]),
     ])
     app.state.store = store
     app.state.corpus = corpus
