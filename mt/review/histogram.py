@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 # Scores in [0, 1] that are worth a histogram on the page.
 HISTOGRAM_SCORES = ("align", "similarity")
-WIDTH, HEIGHT, LABEL = 200, 34, 11
+WIDTH, HEIGHT, LABEL = 200, 32, 14
 
 
 def score_values(rows: Iterable[dict[str, Any]], name: str) -> list[float]:
@@ -57,7 +57,7 @@ def histogram_svg(name: str, values: list[float], *, bins: int = 20, threshold: 
         x = f"{threshold * WIDTH:.1f}"
         ET.SubElement(svg, "line", {"class": "threshold", "x1": x, "x2": x, "y1": "0", "y2": str(HEIGHT),
                                     "stroke": "#b3261e", "stroke-width": "1", "stroke-dasharray": "3 2"})
-    text = ET.SubElement(svg, "text", {"x": "0", "y": str(HEIGHT + LABEL - 1), "font-size": "10",
+    text = ET.SubElement(svg, "text", {"x": "0", "y": str(HEIGHT + LABEL - 3), "font-size": "10",
                                        "fill": "#6b6b72"})
     text.text = f"{name} 0…1 · {len(values)} rows" + (f" · {below} < {threshold:g}" if below is not None else "")
     return ET.tostring(svg, encoding="unicode")
