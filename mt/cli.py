@@ -117,6 +117,17 @@ def _export_filters(args: argparse.Namespace) -> Any:
                                drop_flags=args.drop_flag or ())
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    result = publish(Path(args.output_dir), args.repo_id, private=args.private, message=args.message,
+                     dry_run=args.dry_run)
+    if args.dry_run:
+        sys.stdout.write("".join(f"{name}\n" for name in result.files))
+        log.info("dry run: %d files would be uploaded to %s (nothing uploaded)", len(result.files), args.repo_id)
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .translate.presets import PRESETS
 
@@ -196,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out rows with this review flag (e.g. degenerate, untranslated) or pipeline flag; "
                         "repeatable")
     rv.set_defaults(func=cmd_review)
+
+    pb = sub.add_parser("publish", help="upload the dataset files of a corpus directory to a Hugging Face dataset repo",
+                        description="Uploads README.md, data/*/*.parquet, the JSONL, TMX and Moses files, manifest "
+                                    "and accounting files -- never review.sqlite or review.html. Local paths in the "
+                                    "manifest, card and TMX header are replaced by their names. Token: HF_TOKEN or "
+                                    "`hf auth login`.")
+    pb.add_argument("output_dir", help="OUTPUT_DIR of `mt run` (or a `mt review export` directory)")
+    pb.add_argument("repo_id", help="dataset repository, OWNER/NAME (created if it does not exist)")
+    pb.add_argument("--private", action="store_true", help="create the repository as private")
+    pb.add_argument("--message", help="commit message (default: names the directory and the file count)")
+    pb.add_argument("--dry-run", action="store_true", help="list the files that would be uploaded; upload nothing")
+    pb.set_defaults(func=cmd_publish)
 
     pr = sub.add_parser("presets", help="list translation presets")
     pr.set_defaults(func=cmd_presets)

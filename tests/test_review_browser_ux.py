@@ -1,6 +1,7 @@
 """The review page in Debian's Chromium at 1400 and 800 px: column labels, long text, severity,
-histograms, and on the served page undo and export. Screenshots go to docs/screenshots/
-(set MT_SCREENSHOTS=0 to skip writing them)."""
+histograms, and on the served page undo and export. Screenshots go to pytest's tmp dir, or to the
+directory in MT_SCREENSHOTS (the checked-in ones: ``MT_SCREENSHOTS=docs/screenshots pytest
+tests/test_review_browser_ux.py``)."""
 from __future__ import annotations
 
 import os
@@ -18,15 +19,15 @@ from mt.review.sample import sample_rows, write_sample_output  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 LONG_ID = "002_02c73740b218f54e:14:1"
 ROW1 = "000_396c13a82e5e0acf:11:1"
 
 
-def _shot(page, name: str) -> None:
-    if os.environ.get("MT_SCREENSHOTS", "1") != "0":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name))
+def _shot(page, name: str, tmp_path: Path) -> None:
+    target = Path(os.environ.get("MT_SCREENSHOTS") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / name))
+    assert (target / name).stat().st_size > 10_000
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def _label(page, row_id: str, cls: str) -> str:
 
 
 @pytest.mark.parametrize("width", [1400, 800])
-def test_static_page_layout(browser, outdir: Path, width: int):  # noqa: F811
+def test_static_page_layout(browser, outdir: Path, width: int, tmp_path: Path):  # noqa: F811
     page = browser.new_page(viewport={"width": width, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -66,7 +67,7 @@ def test_static_page_layout(browser, outdir: Path, width: int):  # noqa: F811
     long_en = _row(page, LONG_ID).locator(".cell.en")
     more = long_en.locator("button.more")
     assert "END-OF-TEXT" not in long_en.inner_text() and more.inner_text().startswith("… show all ")
-    _shot(page, f"review-{width}.png")
+    _shot(page, f"review-{width}.png", tmp_path)
 
     sev = _row(page, ROW1).locator(".sev")
     assert sev.get_attribute("title") == "severity 6 = number_mismatch 6"
@@ -80,7 +81,7 @@ def test_static_page_layout(browser, outdir: Path, width: int):  # noqa: F811
     page.close()
 
 
-def test_server_undo_and_export(browser, server: str, outdir: Path):  # noqa: F811
+def test_server_undo_and_export(browser, server: str, outdir: Path, tmp_path: Path):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -111,8 +112,8 @@ def test_server_undo_and_export(browser, server: str, outdir: Path):  # noqa: F8
     assert page.locator("#export-msg").inner_text() == (
         f"exported {n_rows - 1} rows (0 reviewed, 1 rejected left out) to out/reviewed")
     assert (outdir / "reviewed" / "README.md").is_file()
-    _shot(page, "review-server-1400.png")
+    _shot(page, "review-server-1400.png", tmp_path)
     page.set_viewport_size({"width": 800, "height": 1000})
-    _shot(page, "review-server-800.png")
+    _shot(page, "review-server-800.png", tmp_path)
     assert errors == []
     page.close()
