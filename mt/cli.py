@@ -141,6 +141,30 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export_filter_options(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--drop-rejected", action="store_true", help="leave out the rows a reviewer rejected")
+    e.add_argument("--min-score", action="append", metavar="NAME=VALUE",
+                   help="leave out rows whose score NAME (align, similarity, length_ratio, guard, chrf) is below "
+                        "VALUE, e.g. align=0.6; rows without that score are kept; repeatable")
+    e.add_argument("--drop-flag", action="append", metavar="FLAG",
+                   help="leave out rows with this review flag (e.g. degenerate, untranslated) or pipeline flag; "
+                        "repeatable")
+
+
+def _add_publish_parser(sub: Any) -> None:
+    pb = sub.add_parser("publish", help="upload the dataset files of a corpus directory to a Hugging Face dataset repo",
+                        description="Uploads README.md, data/*/*.parquet, the JSONL, TMX and Moses files, manifest "
+                                    "and accounting files -- never review.sqlite or review.html. Local paths in the "
+                                    "manifest, card and TMX header are replaced by their names. Token: HF_TOKEN or "
+                                    "`hf auth login`.")
+    pb.add_argument("output_dir", help="OUTPUT_DIR of `mt run` (or a `mt review export` directory)")
+    pb.add_argument("repo_id", help="dataset repository, OWNER/NAME (created if it does not exist)")
+    pb.add_argument("--private", action="store_true", help="create the repository as private")
+    pb.add_argument("--message", help="commit message (default: names the directory and the file count)")
+    pb.add_argument("--dry-run", action="store_true", help="list the files that would be uploaded; upload nothing")
+    pb.set_defaults(func=cmd_publish)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
@@ -199,27 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = rsub.add_parser("export", help="write the reviewed corpus (dataset, JSONL, TMX)")
     e.add_argument("output_dir")
     e.add_argument("--to", help="target directory (default OUTPUT_DIR/reviewed)")
-    e.add_argument("--drop-rejected", action="store_true", help="leave out the rows a reviewer rejected")
-    e.add_argument("--min-score", action="append", metavar="NAME=VALUE",
-                   help="leave out rows whose score NAME (align, similarity, length_ratio, guard, chrf) is below "
-                        "VALUE, e.g. align=0.6; rows without that score are kept; repeatable")
-    e.add_argument("--drop-flag", action="append", metavar="FLAG",
-                   help="leave out rows with this review flag (e.g. degenerate, untranslated) or pipeline flag; "
-                        "repeatable")
+    _add_export_filter_options(e)
     rv.set_defaults(func=cmd_review)
 
-    pb = sub.add_parser("publish", help="upload the dataset files of a corpus directory to a Hugging Face dataset repo",
-                        description="Uploads README.md, data/*/*.parquet, the JSONL, TMX and Moses files, manifest "
-                                    "and accounting files -- never review.sqlite or review.html. Local paths in the "
-                                    "manifest, card and TMX header are replaced by their names. Token: HF_TOKEN or "
-                                    "`hf auth login`.")
-    pb.add_argument("output_dir", help="OUTPUT_DIR of `mt run` (or a `mt review export` directory)")
-    pb.add_argument("repo_id", help="dataset repository, OWNER/NAME (created if it does not exist)")
-    pb.add_argument("--private", action="store_true", help="create the repository as private")
-    pb.add_argument("--message", help="commit message (default: names the directory and the file count)")
-    pb.add_argument("--dry-run", action="store_true", help="list the files that would be uploaded; upload nothing")
-    pb.set_defaults(func=cmd_publish)
-
+    _add_publish_parser(sub)
     pr = sub.add_parser("presets", help="list translation presets")
     pr.set_defaults(func=cmd_presets)
     return parser

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from test_write import make_doc
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_write import make_doc  # noqa: E402
-
-from mt.cli import main  # noqa: E402
-from mt.errors import InputError, OutputError  # noqa: E402
-from mt.publish import strip_paths  # noqa: E402
-from mt.write import CorpusWriter  # noqa: E402
+from mt.cli import main
+from mt.errors import InputError, OutputError
+from mt.publish import strip_paths
+from mt.write import CorpusWriter
 
 
 class FakeHub:

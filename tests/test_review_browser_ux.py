@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_review_browser import CHROMIUM, _row, browser, expect, server  # noqa: F401  (fixtures)
+from test_review_browser import _row, browser, expect, server  # noqa: F401  (fixtures)
 
 os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

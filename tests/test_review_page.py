@@ -16,18 +16,14 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from mt.review import build_report  # noqa: E402
 from mt.review.flags import SEVERITY  # noqa: E402
 from mt.review.histogram import bin_counts, histogram_svg, score_values  # noqa: E402
-from mt.review.sample import sample_rows, write_sample_output  # noqa: E402
+from mt.review.sample import sample_rows  # noqa: E402
 from mt.review.store import Conflict, DecisionStore  # noqa: E402
+from test_review import client, outdir  # noqa: E402,F401  (fixtures: the sample corpus + one row with markup)
 
 BASE = "http://127.0.0.1:8765"
 ROW1 = "000_396c13a82e5e0acf:11:1"
 ROW2 = "002_02c73740b218f54e:8:1"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def outdir(tmp_path: Path) -> Path:
-    return write_sample_output(tmp_path / "out")
 
 
 # ----------------------------------------------------------------- undo -----
@@ -59,18 +55,6 @@ def test_undo_of_a_stale_version_is_refused(tmp_path: Path):
 
 
 # --------------------------------------------------------------- server -----
-@pytest.fixture
-def client(outdir: Path):
-    from starlette.testclient import TestClient
-
-    from mt.review import create_app
-
-    app = create_app(outdir)
-    with TestClient(app, base_url=BASE) as c:
-        c.token = app.state.csrf_token
-        yield c
-
-
 def _post(client, url, body, **headers):
     return client.post(url, json=body, headers={"X-CSRF-Token": client.token, "Origin": BASE, **headers})
 
@@ -93,7 +77,7 @@ def test_server_export(client, outdir: Path):
     r = _post(client, "/export", {"drop_rejected": True})
     assert r.status_code == 200
     got = r.json()
-    n_rows = len(sample_rows()[0])
+    n_rows = len(sample_rows()[0]) + 1                                # + the markup row of the fixture
     assert got == {"ok": True, "dir": "out/reviewed", "rows": n_rows - 1, "dropped": {"rejected": 1}, "reviewed": 0}
     lines = (outdir / "reviewed" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == n_rows - 1 and ROW2 not in {json.loads(x)["id"] for x in lines}
