@@ -47,7 +47,7 @@ def card_data(manifest: dict[str, Any], review: dict[str, Any] | None = None) ->
     return DatasetCardData(
         language=["th", "en", "vi"],
         **license_fields,
-        annotations_creators=["machine-generated"] + (["expert-generated"] if review else []),
+        annotations_creators=["machine-generated"] + (["expert-generated"] if (review or {}).get("reviewed") else []),
         language_creators=["found", "machine-generated"],
         multilinguality="translation",
         size_categories=size_category(int(rows or 0)),
