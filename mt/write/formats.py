@@ -25,9 +25,8 @@ from .rows import SCORE_FIELDS
 FORMATS: Registry[type["FormatWriter"]] = Registry("output format")
 
 
-# The one row schema of both configs: (column, Arrow type name, description). The Parquet schema,
-# the card's data-fields table and the README's column list all come from here.
-_SCORES = "scores"
+# The one row schema of both configs: (column, type name of :func:`arrow_type`, description).
+# The Parquet schemas and the dataset card's data-fields tables both come from here.
 FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "sentences": (
         ("id", "string", "row id `{doc_id}:{line}:{n}`"),
@@ -45,7 +44,7 @@ FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("vi_line", "int32", "line of `vi` in the input file"),
         ("relation", "string", "how `vi` relates to `th`: translation, title (null when no `vi`)"),
         ("n_sentences", "int32", "sentences in the unit"),
-        (_SCORES, "scores", "scores (null when not computed): " + ", ".join(SCORE_FIELDS)),
+        ("scores", "scores", "scores (null when not computed): " + ", ".join(SCORE_FIELDS)),
         ("flags", "list<string>", "pipeline flags, e.g. `degenerate:repeat`"),
         ("source_url", "string", "URL of the original page (document field)"),
         ("date", "string", "publication date, ISO 8601 (document field)"),
