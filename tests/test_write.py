@@ -296,3 +296,50 @@ def test_extra_fields_reach_parquet_and_tmx(tmp_path):
     assert tu.find("tuv[2]/seg").text == "Title edited" and writers[2].n_tu == 3
     with pytest.raises(ConfigError, match="extra column 'en' is already a sentences column"):
         ParquetWriter(tmp_path / "x", SIG, extra_fields={"en": pa.string()})
+
+
+def test_tmx_write_errors_are_os_errors_and_the_file_is_closed(tmp_path, monkeypatch):
+    """A full disk while streaming the TMX is an OSError (the writer turns it into OutputError) and
+    closing after it still closes the file (a held file keeps a full file system busy)."""
+    import builtins
+    import errno
+
+    from mt.write.formats import TmxWriter
+    from mt.write.rows import sentence_rows
+
+    handles = []
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.closed = fh, False
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            self.closed = True
+            self.fh.close()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
+    def fake_open(path, mode="r", *a, **kw):
+        fh = real_open(path, mode, *a, **kw)
+        if str(path).endswith("corpus.tmx"):
+            handles.append(Full(fh))
+            return handles[-1]
+        return fh
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    tmx = TmxWriter(tmp_path, SIG)
+    with pytest.raises(OSError, match="No space left on device"):
+        for n in range(200):                     # lxml buffers: the error comes once the buffer is flushed
+            tmx.write(sentence_rows(make_doc(f"d{n}")), [])
+        tmx.close()
+    with pytest.raises(OSError, match="corpus.tmx could not be finished"):
+        tmx.close()                              # what CorpusWriter.abort does after the failure
+    assert handles and handles[0].closed

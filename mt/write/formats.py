@@ -11,6 +11,7 @@ TMX writes each set value as a ``<prop type="x-NAME">``, JSONL writes rows as th
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -203,8 +204,10 @@ class TmxWriter(FormatWriter):
                   "datatype": "plaintext", "segtype": "sentence", "adminlang": "en", "srclang": "th",
                   "o-tmf": "mt"}
         try:
-            self._xf = self._stack.enter_context(self.etree.xmlfile(str(self.out_dir / "corpus.tmx"),
-                                                                    encoding="utf-8"))
+            # A Python file (not a path) so that write errors (ENOSPC ...) surface as OSError, and the
+            # file is closed last, also when closing the XML elements fails.
+            self._fh = self._stack.enter_context(open(self.out_dir / "corpus.tmx", "wb"))
+            self._xf = self._stack.enter_context(self.etree.xmlfile(self._fh, encoding="utf-8"))
             self._xf.write_declaration()
             self._xf.write_doctype(TMX_DOCTYPE)
             self._stack.enter_context(self._xf.element("tmx", version="1.4"))
@@ -250,9 +253,14 @@ class TmxWriter(FormatWriter):
             self._xf.write(self._tu(r, th, en, vi), pretty_print=True)
             self.n_tu += 1
         self._xf.flush()
+        self._fh.flush()
 
     def close(self) -> None:
-        self._stack.close()
+        """End the elements and close the file (also after a failed write: then an OSError)."""
+        try:
+            self._stack.close()
+        except self.etree.SerialisationError as exc:   # lxml's report of an earlier failed write
+            raise OSError(errno.EIO, f"corpus.tmx could not be finished ({exc})") from exc
 
 
 class ParquetWriter(FormatWriter):
