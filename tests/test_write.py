@@ -343,3 +343,26 @@ def test_tmx_write_errors_are_os_errors_and_the_file_is_closed(tmp_path, monkeyp
     with pytest.raises(OSError, match="corpus.tmx could not be finished"):
         tmx.close()                              # what CorpusWriter.abort does after the failure
     assert handles and handles[0].closed
+
+
+def test_tmx_lxml_io_errors_become_os_errors(tmp_path):
+    """lxml reports a full disk on a real file as SerialisationError('IO_ENOSPC'): the writer raises the
+    OSError (errno ENOSPC) that CorpusWriter turns into its "no space left" OutputError."""
+    import errno
+
+    from lxml import etree
+
+    from mt.write.formats import TmxWriter
+    from mt.write.rows import sentence_rows
+
+    tmx = TmxWriter(tmp_path, SIG)
+
+    class FullDisk:
+        def write(self, *a, **kw):
+            raise etree.SerialisationError("IO_ENOSPC")
+
+    tmx._xf = FullDisk()
+    with pytest.raises(OSError, match="No space left on device: corpus.tmx could not be written") as info:
+        tmx.write(sentence_rows(make_doc("a")), [])
+    assert info.value.errno == errno.ENOSPC and info.value.filename.endswith("corpus.tmx")
+    tmx.close()

@@ -246,21 +246,29 @@ class TmxWriter(FormatWriter):
         return tu
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
-        for r in sentences:
-            th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
-            if not (th and en):
-                continue
-            self._xf.write(self._tu(r, th, en, vi), pretty_print=True)
-            self.n_tu += 1
-        self._xf.flush()
-        self._fh.flush()
+        try:
+            for r in sentences:
+                th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
+                if not (th and en):
+                    continue
+                self._xf.write(self._tu(r, th, en, vi), pretty_print=True)
+                self.n_tu += 1
+            self._xf.flush()
+            self._fh.flush()
+        except self.etree.SerialisationError as exc:
+            raise self._os_error(exc, "could not be written") from exc
 
     def close(self) -> None:
-        """End the elements and close the file (also after a failed write: then an OSError)."""
+        """End the elements and close the file (also after a failed write, then with an OSError)."""
         try:
             self._stack.close()
-        except self.etree.SerialisationError as exc:   # lxml's report of an earlier failed write
-            raise OSError(errno.EIO, f"corpus.tmx could not be finished ({exc})") from exc
+        except self.etree.SerialisationError as exc:
+            raise self._os_error(exc, "could not be finished") from exc
+
+    def _os_error(self, exc: Exception, what: str) -> OSError:
+        """lxml's write error (``IO_ENOSPC``, ``IO_WRITE`` ...) as the OSError the corpus writer handles."""
+        code = errno.ENOSPC if "ENOSPC" in str(exc) else errno.EDQUOT if "EDQUOT" in str(exc) else errno.EIO
+        return OSError(code, f"{os.strerror(code)}: corpus.tmx {what} ({exc})", str(self.out_dir / "corpus.tmx"))
 
 
 class ParquetWriter(FormatWriter):
