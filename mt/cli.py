@@ -223,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = rsub.add_parser("export", help="write the reviewed corpus (dataset, JSONL, TMX)")
     e.add_argument("output_dir")
     e.add_argument("--to", help="target directory (default OUTPUT_DIR/reviewed)")
-    _add_export_filter_options(e)
     rv.set_defaults(func=cmd_review)
+    _add_export_filter_options(e)
 
     _add_publish_parser(sub)
     pr = sub.add_parser("presets", help="list translation presets")
