@@ -214,7 +214,25 @@ def cmd_review(args: argparse.Namespace) -> int:
     elif args.review_cmd == "serve":
         review.serve(out, host=args.host, port=args.port, allow_remote=args.allow_remote)
     elif args.review_cmd == "export":
-        log.info("wrote %s", review.export(out, to=Path(args.to) if args.to else None))
+        log.info("wrote %s", review.export(out, to=Path(args.to) if args.to else None, filters=_export_filters(args)))
+    return 0
+
+
+def _export_filters(args: argparse.Namespace) -> Any:
+    from .review.filters import ExportFilters
+
+    return ExportFilters.parse(drop_rejected=args.drop_rejected, min_scores=args.min_score or (),
+                               drop_flags=args.drop_flag or ())
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    result = publish(Path(args.output_dir), args.repo_id, private=args.private, message=args.message,
+                     dry_run=args.dry_run)
+    if args.dry_run:
+        sys.stdout.write("".join(f"{name}\n" for name in result.files))
+        log.info("dry run: %d files would be uploaded to %s (nothing uploaded)", len(result.files), args.repo_id)
     return 0
 
 
@@ -260,6 +278,30 @@ def _add_eval_parser(sub: Any) -> None:
                     help="column th: cut Thai words with PyThaiNLP before scoring (sacrebleu has no Thai tokenizer)")
     ev.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     ev.set_defaults(func=cmd_eval)
+
+
+def _add_export_filter_options(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--drop-rejected", action="store_true", help="leave out the rows a reviewer rejected")
+    e.add_argument("--min-score", action="append", metavar="NAME=VALUE",
+                   help="leave out rows whose score NAME (align, similarity, length_ratio, guard, chrf) is below "
+                        "VALUE, e.g. align=0.6; rows without that score are kept; repeatable")
+    e.add_argument("--drop-flag", action="append", metavar="FLAG",
+                   help="leave out rows with this review flag (e.g. degenerate, untranslated) or pipeline flag; "
+                        "repeatable")
+
+
+def _add_publish_parser(sub: Any) -> None:
+    pb = sub.add_parser("publish", help="upload the dataset files of a corpus directory to a Hugging Face dataset repo",
+                        description="Uploads README.md, data/*/*.parquet, the JSONL, TMX and Moses files, manifest "
+                                    "and accounting files -- never review.sqlite or review.html. Local paths in the "
+                                    "manifest, card and TMX header are replaced by their names. Token: HF_TOKEN or "
+                                    "`hf auth login`.")
+    pb.add_argument("output_dir", help="OUTPUT_DIR of `mt run` (or a `mt review export` directory)")
+    pb.add_argument("repo_id", help="dataset repository, OWNER/NAME (created if it does not exist)")
+    pb.add_argument("--private", action="store_true", help="create the repository as private")
+    pb.add_argument("--message", help="commit message (default: names the directory and the file count)")
+    pb.add_argument("--dry-run", action="store_true", help="list the files that would be uploaded; upload nothing")
+    pb.set_defaults(func=cmd_publish)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,9 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("output_dir", help="a corpus directory written by mt run")
     e.add_argument("--to", help="target directory (default: OUTPUT_DIR/reviewed)")
     rv.set_defaults(func=cmd_review)
+    _add_export_filter_options(e)
 
     _add_eval_parser(sub)
 
+    _add_publish_parser(sub)
     pr = sub.add_parser("presets", help="list translation presets")
     pr.set_defaults(func=cmd_presets)
     return parser

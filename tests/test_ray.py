@@ -70,7 +70,8 @@ def assert_same_corpus(local, other) -> None:
     assert local.exit_code == other.exit_code
     for moses in ("corpus.th", "corpus.en"):   # Moses files are in document order: identical, line for line
         assert (a / moses).read_text(encoding="utf-8") == (b / moses).read_text(encoding="utf-8")
-    assert sorted(p.name for p in (b / "data").glob("*.parquet")) == sorted(p.name for p in (a / "data").glob("*.parquet"))
+    shards = sorted(str(p.relative_to(a)) for p in (a / "data").rglob("*.parquet"))
+    assert len(shards) == 2 and sorted(str(p.relative_to(b)) for p in (b / "data").rglob("*.parquet")) == shards
     m = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
     assert m["executor"]["kind"] == "ray" and m["signature"] == json.loads((a / "manifest.json").read_text())["signature"]
     assert (b / "README.md").exists() and (b / "corpus.tmx").exists()

@@ -393,6 +393,7 @@ def test_export(outdir: Path, tmp_path: Path):
     assert edited["status"] == "edited" and edited["edited"] is True
     assert edited["en"] == "The sector's achievements in 2023 <&> praised."
     assert edited["en_original"].endswith("diplomatic sector in 2024.")
+    assert edited["translation"] == {"th": edited["th"], "en": edited["en"], "vi": None}   # the reviewer's English
     assert by_id[ROW2]["status"] == "rejected" and by_id[ROW2]["edited"] is False
     assert sum(r["status"] == "unreviewed" for r in ds) == len(by_id) - 4
     assert [r["id"] for r in ds if r["review_stale"]] == ["002_02c73740b218f54e:2:1"]
@@ -451,7 +452,7 @@ def test_two_exports_with_the_same_card_load_their_own_rows(tmp_path: Path):
     assert got[ROW1] == "edited" and got[ROW2] == "unreviewed"
     assert load_dataset(str(one / "reviewed"), cache_dir=cache)["train"].filter(
         lambda r: r["id"] == ROW1)[0]["en"] == "Re-exported."
-    assert len(list((one / "reviewed" / "data").glob("sentences-*.parquet"))) == 1   # no stale shard left
+    assert len(list((one / "reviewed" / "data" / "sentences").glob("*.parquet"))) == 1   # no stale shard left
 
 
 
@@ -472,7 +473,7 @@ def test_export_replaces_only_an_export_and_keeps_extra_columns(outdir: Path, tm
                                          encoding="utf-8")
     target = export(outdir)
     assert not [p for p in outdir.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
-    (shard,) = (target / "data").glob("sentences-*.parquet")
+    (shard,) = (target / "data" / "sentences").glob("*.parquet")
     table = pq.read_table(shard)
     assert table.column("topic").to_pylist()[:3] == ['"politics"', "7", None]
     assert table.column("note").to_pylist()[2] == "checked"

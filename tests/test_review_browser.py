@@ -67,7 +67,7 @@ def test_static_report(browser, outdir: Path):
     rows = page.locator("#list article.row")
     assert rows.count() == 16
     assert "untranslated" in rows.first.locator(".meta").inner_text()       # worst first
-    assert page.locator("header .colhead").inner_text().split() == ["THAI", "ENGLISH", "VIETNAMESE"]
+    assert page.locator("header .colhead").inner_text().split() == ["SEV", "THAI", "ENGLISH", "VIETNAMESE"]
 
     page.click("#flagbar [data-flag='number_mismatch']")
     assert rows.count() == 1

@@ -1,7 +1,9 @@
 """The write stage on hand-built documents: formats, accounting, atomicity."""
 from __future__ import annotations
 
+import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -80,20 +82,137 @@ def test_dataset_loads_with_both_configs(tmp_path):
     assert row["vi"] == "Ông A phát biểu tại hội nghị." and row["scores"]["align"] == pytest.approx(0.93)
     caps = load_dataset(str(out), "captions", split="train")
     assert caps.num_rows == 1 and caps[0]["th_line"] == 6
+    assert row["translation"] == {"th": row["th"], "en": "Mr A speaks", "vi": "Ông A phát biểu tại hội nghị."}
+    assert ds[0]["translation"]["vi"] is None
 
 
-def test_tmx_is_valid_xml_with_one_tu_per_translated_row(tmp_path):
+def test_each_config_has_its_own_folder(tmp_path):
+    """A glob over one config's folder (pandas, DuckDB, Polars) never picks up the other config."""
+    import pyarrow.dataset as pads
+
+    from mt.write.formats import schemas
+
     out = tmp_path / "out"
     write(out, [make_doc("a"), make_doc("b")])
-    root = ET.parse(out / "corpus.tmx").getroot()
+    assert sorted(p.relative_to(out / "data").parent.name for p in (out / "data").rglob("*.parquet")) == [
+        "captions", "sentences"]
+    for config, rows in (("sentences", 6), ("captions", 2)):
+        table = pads.dataset(out / "data" / config, format="parquet").to_table()
+        assert table.num_rows == rows and table.schema.names == schemas()[config].names
+    (name,) = [p.name for p in (out / "data" / "sentences").iterdir()]
+    assert re.fullmatch(r"train-00000-of-00001-[0-9a-f]{16}\.parquet", name)
+
+
+def test_dataset_card_metadata_and_fields(tmp_path):
+    """The card is a huggingface_hub DatasetCard: its metadata parses back, and its data-fields tables
+    name every column of the row schema."""
+    from huggingface_hub import DatasetCard
+
+    from mt.write.card import NO_LICENSE, dataset_card
+    from mt.write.formats import FIELDS
+
+    out = tmp_path / "out"
+    write(out, [make_doc("a")])
+    card = DatasetCard.load(out / "README.md")
+    data = card.data.to_dict()
+    assert data["language"] == ["th", "en", "vi"] and data["task_categories"] == ["translation"]
+    assert data["multilinguality"] == "translation" and data["size_categories"] == "n<1K"
+    assert data["source_datasets"] == ["original"]
+    assert data["license"] == "other" and "check the source site's terms" in data["license_details"]
+    assert [c["config_name"] for c in data["configs"]] == ["sentences", "captions"]
+    assert data["configs"][0]["data_files"][0]["path"].startswith("data/sentences/train-")
+    for config, fields in FIELDS.items():
+        for name, _, _ in fields:
+            assert f"| `{name}` |" in card.text, (config, name)
+    assert "@misc{" in card.text and NO_LICENSE in card.text
+    licensed = dataset_card({"counts": {"rows_sentences": 12_345}, "config": {"output": {"license": "cc-by-4.0"}}})
+    licensed_data = DatasetCard(licensed).data.to_dict()
+    assert licensed_data["license"] == "cc-by-4.0" and licensed_data["size_categories"] == "10K<n<100K"
+    assert "license_details" not in licensed_data and NO_LICENSE not in licensed
+
+
+# The element and attribute declarations of the TMX 1.4b DTD (LISA OSCAR, tmx14.dtd), as in the standard.
+TMX14_DTD = """
+<!ENTITY % segtypes "block|paragraph|sentence|phrase">
+<!ELEMENT tmx (header, body)>
+<!ATTLIST tmx version CDATA #FIXED "1.4">
+<!ELEMENT header (note|prop|ude)*>
+<!ATTLIST header creationtool CDATA #REQUIRED creationtoolversion CDATA #REQUIRED segtype (%segtypes;) #REQUIRED
+  o-tmf CDATA #REQUIRED adminlang CDATA #REQUIRED srclang CDATA #REQUIRED datatype CDATA #REQUIRED
+  o-encoding CDATA #IMPLIED creationdate CDATA #IMPLIED creationid CDATA #IMPLIED changedate CDATA #IMPLIED
+  changeid CDATA #IMPLIED>
+<!ELEMENT body (tu*)>
+<!ELEMENT note (#PCDATA)>
+<!ATTLIST note o-encoding CDATA #IMPLIED xml:lang CDATA #IMPLIED>
+<!ELEMENT ude (map+)>
+<!ATTLIST ude name CDATA #REQUIRED base CDATA #IMPLIED>
+<!ELEMENT map EMPTY>
+<!ATTLIST map unicode CDATA #REQUIRED code CDATA #IMPLIED ent CDATA #IMPLIED subst CDATA #IMPLIED>
+<!ELEMENT prop (#PCDATA)>
+<!ATTLIST prop type CDATA #REQUIRED xml:lang CDATA #IMPLIED o-encoding CDATA #IMPLIED>
+<!ELEMENT tu ((note|prop)*, tuv+)>
+<!ATTLIST tu tuid CDATA #IMPLIED o-encoding CDATA #IMPLIED datatype CDATA #IMPLIED usagecount CDATA #IMPLIED
+  lastusagedate CDATA #IMPLIED creationtool CDATA #IMPLIED creationtoolversion CDATA #IMPLIED
+  creationdate CDATA #IMPLIED creationid CDATA #IMPLIED changedate CDATA #IMPLIED segtype (%segtypes;) #IMPLIED
+  changeid CDATA #IMPLIED o-tmf CDATA #IMPLIED srclang CDATA #IMPLIED>
+<!ELEMENT tuv ((note|prop)*, seg)>
+<!ATTLIST tuv xml:lang CDATA #REQUIRED o-encoding CDATA #IMPLIED datatype CDATA #IMPLIED usagecount CDATA #IMPLIED
+  lastusagedate CDATA #IMPLIED creationtool CDATA #IMPLIED creationtoolversion CDATA #IMPLIED
+  creationdate CDATA #IMPLIED creationid CDATA #IMPLIED changedate CDATA #IMPLIED o-tmf CDATA #IMPLIED
+  changeid CDATA #IMPLIED>
+<!ELEMENT seg (#PCDATA|bpt|ept|ph|it|hi)*>
+<!ELEMENT bpt (#PCDATA)> <!ATTLIST bpt i CDATA #REQUIRED x CDATA #IMPLIED type CDATA #IMPLIED>
+<!ELEMENT ept (#PCDATA)> <!ATTLIST ept i CDATA #REQUIRED>
+<!ELEMENT it (#PCDATA)> <!ATTLIST it pos (begin|end) #REQUIRED x CDATA #IMPLIED type CDATA #IMPLIED>
+<!ELEMENT ph (#PCDATA)> <!ATTLIST ph x CDATA #IMPLIED assoc CDATA #IMPLIED type CDATA #IMPLIED>
+<!ELEMENT hi (#PCDATA)> <!ATTLIST hi x CDATA #IMPLIED type CDATA #IMPLIED>
+"""
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def test_tmx_is_valid_tmx14_with_one_tu_per_translated_row(tmp_path):
+    from lxml import etree
+
+    out = tmp_path / "out"
+    write(out, [make_doc("a"), make_doc("b")])
+    doc = etree.parse(str(out / "corpus.tmx"))
+    dtd = etree.DTD(io.StringIO(TMX14_DTD))
+    assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+    assert doc.docinfo.doctype == '<!DOCTYPE tmx SYSTEM "tmx14.dtd">' and doc.docinfo.encoding.lower() == "utf-8"
+    root = doc.getroot()
+    header = root.find("header")
+    assert root.get("version") == "1.4"
+    assert {k: header.get(k) for k in ("srclang", "adminlang", "segtype", "datatype", "creationtool")} == {
+        "srclang": "th", "adminlang": "en", "segtype": "sentence", "datatype": "plaintext", "creationtool": "mt"}
+    assert header.findtext("prop[@type='x-model']") == "test/model"
     tus = root.findall("./body/tu")
     assert len(tus) == 6
-    langs = [tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in tus[1].findall("tuv")]
-    assert langs == ["th", "en", "vi"]
+    assert [tuv.get(XML_LANG) for tuv in tus[1].findall("tuv")] == ["th", "en", "vi"]
+    props = {p.get("type"): p.text for p in tus[1].findall("prop")}
+    assert props["x-score-align"] == "0.9300" and props["x-relation"] == "translation"
+    assert props["x-file"] == "a.txt:6" and props["x-source-url"] == "https://x.vn/a"
+    assert {p.get("type"): p.text for p in tus[2].findall("prop")}["x-flags"] == "degenerate:repeat"
     assert tus[2].find("tuv[2]/seg").text == "First <of> & second"  # escaped and round-tripped
     th = (out / "corpus.th").read_text().splitlines()
     en = (out / "corpus.en").read_text().splitlines()
     assert len(th) == len(en) == 6
+    broken = etree.fromstring((out / "corpus.tmx").read_bytes().replace(b"<seg>", b"<seg><b>", 1)
+                              .replace(b"</seg>", b"</b></seg>", 1))
+    assert not dtd.validate(broken)                                  # the check does check
+
+
+def test_tmx_is_streamed(tmp_path):
+    """Every document's translation units are on disk before the next document is written."""
+    from mt.write.formats import TmxWriter
+    from mt.write.rows import sentence_rows
+
+    tmx = TmxWriter(tmp_path, SIG)
+    tmx.write(sentence_rows(make_doc("a")), [])
+    assert (tmp_path / "corpus.tmx").read_text(encoding="utf-8").count("<tu ") == 3
+    tmx.write(sentence_rows(make_doc("b")), [])
+    assert (tmp_path / "corpus.tmx").read_text(encoding="utf-8").count("<tu ") == 6
+    tmx.close()
+    assert (tmp_path / "corpus.tmx").read_text(encoding="utf-8").endswith("</body></tmx>")
 
 
 def test_crash_leaves_previous_corpus_untouched(tmp_path):
@@ -168,7 +287,7 @@ def test_extra_fields_reach_parquet_and_tmx(tmp_path):
     for w in writers:
         w.write(rows, caption_rows(doc))
         w.close()
-    (shard,) = (tmp_path / "data").glob(f"sentences-{writers[0].fingerprint}-*.parquet")
+    (shard,) = (tmp_path / "data" / "sentences").glob(f"train-*-{writers[0].fingerprint}.parquet")
     table = pq.read_table(shard)
     assert table.schema.field("review_stale").type == pa.bool_()
     assert table.column("status").to_pylist() == ["edited", "unreviewed", "unreviewed"]
@@ -179,3 +298,73 @@ def test_extra_fields_reach_parquet_and_tmx(tmp_path):
     assert tu.find("tuv[2]/seg").text == "Title edited" and writers[2].n_tu == 3
     with pytest.raises(ConfigError, match="extra column 'en' is already a sentences column"):
         ParquetWriter(tmp_path / "x", SIG, extra_fields={"en": pa.string()})
+
+
+def test_tmx_write_errors_are_os_errors_and_the_file_is_closed(tmp_path, monkeypatch):
+    """A full disk while streaming the TMX is an OSError (the writer turns it into OutputError) and
+    closing after it still closes the file (a held file keeps a full file system busy)."""
+    import builtins
+    import errno
+
+    from mt.write.formats import TmxWriter
+    from mt.write.rows import sentence_rows
+
+    handles = []
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.closed = fh, False
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            self.closed = True
+            self.fh.close()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
+    def fake_open(path, mode="r", *a, **kw):
+        fh = real_open(path, mode, *a, **kw)
+        if str(path).endswith("corpus.tmx"):
+            handles.append(Full(fh))
+            return handles[-1]
+        return fh
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    tmx = TmxWriter(tmp_path, SIG)
+    with pytest.raises(OSError, match="No space left on device"):
+        for n in range(200):                     # lxml buffers: the error comes once the buffer is flushed
+            tmx.write(sentence_rows(make_doc(f"d{n}")), [])
+        tmx.close()
+    with pytest.raises(OSError, match="corpus.tmx could not be finished"):
+        tmx.close()                              # what CorpusWriter.abort does after the failure
+    assert handles and handles[0].closed
+
+
+def test_tmx_lxml_io_errors_become_os_errors(tmp_path):
+    """lxml reports a full disk on a real file as SerialisationError('IO_ENOSPC'): the writer raises the
+    OSError (errno ENOSPC) that CorpusWriter turns into its "no space left" OutputError."""
+    import errno
+
+    from lxml import etree
+
+    from mt.write.formats import TmxWriter
+    from mt.write.rows import sentence_rows
+
+    tmx = TmxWriter(tmp_path, SIG)
+
+    class FullDisk:
+        def write(self, *a, **kw):
+            raise etree.SerialisationError("IO_ENOSPC")
+
+    tmx._xf = FullDisk()
+    with pytest.raises(OSError, match="No space left on device: corpus.tmx could not be written") as info:
+        tmx.write(sentence_rows(make_doc("a")), [])
+    assert info.value.errno == errno.ENOSPC and info.value.filename.endswith("corpus.tmx")
+    tmx.close()

@@ -19,7 +19,8 @@ from typing import Any
 
 from ..errors import OutputError
 from .corpus import Corpus, load_corpus, review_payload
-from .flags import DEFAULT, DESCRIPTIONS, FLAGS, FlagConfig
+from .flags import DEFAULT, DESCRIPTIONS, FLAGS, SEVERITY, FlagConfig
+from .histogram import score_histograms
 from .store import DB_FILE, DecisionStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def page_data(corpus: Corpus, config: FlagConfig = DEFAULT, *, mode: str = "stat
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "flags": list(FLAGS),
         "flagDesc": DESCRIPTIONS,
+        "flagWeight": SEVERITY,
+        "alignThreshold": config.align_threshold,
         "pageSize": PAGE_SIZE,
         "docs": payload["docs"],
         "rows": payload["rows"],
@@ -85,8 +88,10 @@ def page_data(corpus: Corpus, config: FlagConfig = DEFAULT, *, mode: str = "stat
 
 
 def template_context(corpus: Corpus, data_json: str, *, server: bool, n_rows: int,
-                     csrf: str = "", nonce: str = "") -> dict[str, Any]:
+                     csrf: str = "", nonce: str = "", config: FlagConfig = DEFAULT) -> dict[str, Any]:
     return {
+        "histograms": score_histograms(corpus.rows, {"align": config.align_threshold}),
+        "align_threshold": config.align_threshold,
         "title": corpus_title(corpus),
         "static": not server,
         "server": server,
@@ -105,7 +110,7 @@ def render_report(corpus: Corpus, config: FlagConfig = DEFAULT) -> str:
     if db.is_file():   # show the decisions made so far (read-only)
         data["decisions"] = {k: v.public() for k, v in DecisionStore(db, create=False).all().items()
                              if k in corpus.by_id}
-    ctx = template_context(corpus, script_json(data), server=False, n_rows=len(data["rows"]))
+    ctx = template_context(corpus, script_json(data), server=False, n_rows=len(data["rows"]), config=config)
     ctx["has_decisions"] = bool(data.get("decisions"))
     return jinja_env().get_template(TEMPLATE).render(**ctx)
 

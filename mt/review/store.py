@@ -5,7 +5,8 @@ Two tables:
 ``decisions``  one row per corpus row id: status (accepted / rejected / edited), edited
                text, version (1, 2, ... bumped on every change), updated_at, and the
                Thai / machine English the reviewer saw (``th_seen``, ``en_seen``).
-``history``    append-only log of every change (never updated or deleted).
+``history``    append-only log of every change (never updated or deleted); an undo is logged
+               as an entry with status ``undo`` (:meth:`DecisionStore.undo`).
 
 Every change runs in one ``BEGIN IMMEDIATE`` transaction with an optimistic version
 check: the client sends the version it last saw; if another tab changed the row in
@@ -15,16 +16,18 @@ different rows never conflict.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import InputError, OutputError
 
 DB_FILE = "review.sqlite"
 STATUSES = ("accepted", "rejected", "edited")
 ACTIONS = {"accept": "accepted", "reject": "rejected", "edit": "edited"}
+UNDO = "undo"   # history status of an undo (the decision it took back is the change before it)
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -166,33 +169,82 @@ class DecisionStore:
         if status != "edited":
             edited = None
         at = _now()
+        with self._transaction() as conn:
+            current = self._current(conn, row_id, expected_version)
+            new_version = self._next_version(conn, row_id, current.version if current else 0)
+            conn.execute(
+                "INSERT INTO decisions(row_id, status, edited, version, updated_at, th_seen, en_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(row_id) DO UPDATE SET status = excluded.status, "
+                "edited = excluded.edited, version = excluded.version, updated_at = excluded.updated_at, "
+                "th_seen = excluded.th_seen, en_seen = excluded.en_seen",
+                (row_id, status, edited, new_version, at, th_seen, en_seen))
+            conn.execute(
+                "INSERT INTO history(row_id, status, edited, version, at, client) VALUES (?, ?, ?, ?, ?, ?)",
+                (row_id, status, edited, new_version, at, client))
+        return Decision(row_id, status, edited, new_version, at, th_seen, en_seen)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed at the end, rolled back on any error."""
         with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                current = self._decision(conn.execute(
-                    "SELECT * FROM decisions WHERE row_id = ?", (row_id,)).fetchone())
-                version = current.version if current else 0
-                if version != expected_version:
-                    conn.execute("ROLLBACK")
-                    raise Conflict(row_id, current, expected_version)
-                new_version = version + 1
-                conn.execute(
-                    "INSERT INTO decisions(row_id, status, edited, version, updated_at, th_seen, en_seen) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(row_id) DO UPDATE SET status = excluded.status, "
-                    "edited = excluded.edited, version = excluded.version, updated_at = excluded.updated_at, "
-                    "th_seen = excluded.th_seen, en_seen = excluded.en_seen",
-                    (row_id, status, edited, new_version, at, th_seen, en_seen))
-                conn.execute(
-                    "INSERT INTO history(row_id, status, edited, version, at, client) VALUES (?, ?, ?, ?, ?, ?)",
-                    (row_id, status, edited, new_version, at, client))
+                yield conn
                 conn.execute("COMMIT")
-            except Conflict:
-                raise
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return Decision(row_id, status, edited, new_version, at, th_seen, en_seen)
+
+    def _current(self, conn: sqlite3.Connection, row_id: str, expected_version: int) -> Decision | None:
+        """The row's decision, if its version is ``expected_version`` (0 = none); else :class:`Conflict`."""
+        current = self._decision(conn.execute("SELECT * FROM decisions WHERE row_id = ?", (row_id,)).fetchone())
+        if (current.version if current else 0) != expected_version:
+            raise Conflict(row_id, current, expected_version)
+        return current
+
+    @staticmethod
+    def _next_version(conn: sqlite3.Connection, row_id: str, version: int) -> int:
+        """Versions only grow, also after an undo removed the decision: a tab that saw an older
+        state always gets a conflict, never a false match."""
+        last = conn.execute("SELECT MAX(version) FROM history WHERE row_id = ?", (row_id,)).fetchone()[0]
+        return max(version, last or 0) + 1
+
+    @staticmethod
+    def _states(conn: sqlite3.Connection, row_id: str) -> list[tuple[str, str | None]]:
+        """The row's (status, edited) stack: every change pushes its state, every undo pops one."""
+        stack: list[tuple[str, str | None]] = []
+        for entry in conn.execute("SELECT status, edited FROM history WHERE row_id = ? ORDER BY seq", (row_id,)):
+            if entry["status"] == UNDO:
+                if stack:
+                    stack.pop()
+            else:
+                stack.append((entry["status"], entry["edited"]))
+        return stack
+
+    def undo(self, row_id: str, *, expected_version: int, client: str | None = None) -> Decision | None:
+        """Take back the last change of one row if its version is still ``expected_version``: the row gets
+        the decision it had before that change (None: no decision, unreviewed). Raise :class:`Conflict`
+        otherwise, or when it has no decision. The history keeps both the change and an ``undo`` entry."""
+        at = _now()
+        with self._transaction() as conn:
+            current = self._current(conn, row_id, expected_version)
+            if current is None:
+                raise Conflict(row_id, None, expected_version)
+            states = self._states(conn, row_id)[:-1]
+            new_version = self._next_version(conn, row_id, current.version)
+            restored = None
+            if states:
+                status, edited = states[-1]
+                restored = Decision(row_id, status, edited, new_version, at, current.th_seen, current.en_seen)
+                conn.execute("UPDATE decisions SET status = ?, edited = ?, version = ?, updated_at = ? "
+                             "WHERE row_id = ?", (status, edited, new_version, at, row_id))
+            else:
+                conn.execute("DELETE FROM decisions WHERE row_id = ?", (row_id,))
+            conn.execute(
+                "INSERT INTO history(row_id, status, edited, version, at, client) VALUES (?, ?, NULL, ?, ?, ?)",
+                (row_id, UNDO, new_version, at, client))
+        return restored
 
 
 def preserve_decisions(old_dir: Path, new_dir: Path) -> bool:

@@ -10,40 +10,86 @@ TMX writes each set value as a ``<prop type="x-NAME">``, JSONL writes rows as th
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Mapping, TextIO
-from xml.sax.saxutils import escape, quoteattr
+from typing import Any, Mapping
 
 from ..errors import ConfigError
-from ..registry import Registry
+from ..registry import Registry, require
 from .rows import SCORE_FIELDS
 
 FORMATS: Registry[type["FormatWriter"]] = Registry("output format")
+
+
+# The one row schema of both configs: (column, type name of :func:`arrow_type`, description).
+# The Parquet schemas and the dataset card's data-fields tables both come from here.
+FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "sentences": (
+        ("id", "string", "row id `{doc_id}:{line}:{n}`"),
+        ("doc_id", "string", "document id (input file stem)"),
+        ("file", "string", "input file name"),
+        ("line", "int32", "1-based line of the Thai text in the input file"),
+        ("start", "int32", "character offset of the unit in that line"),
+        ("end", "int32", "end offset (exclusive) of the unit in that line"),
+        ("kind", "string", "line kind: title, lead, body, heading, caption_th"),
+        ("th", "string", "Thai text (one sentence, or a short fragment merged with its neighbour)"),
+        ("en", "string", "English machine translation of `th` (null when not translated)"),
+        ("vi", "string", "Vietnamese line aligned to this unit (null unless aligned)"),
+        ("translation", "translation", "`{\"th\": th, \"en\": en, \"vi\": vi}`, the shape of the Hugging Face "
+                                       "translation recipes"),
+        ("vi_line", "int32", "line of `vi` in the input file"),
+        ("relation", "string", "how `vi` relates to `th`: translation, title (null when no `vi`)"),
+        ("n_sentences", "int32", "sentences in the unit"),
+        ("scores", "scores", "scores (null when not computed): " + ", ".join(SCORE_FIELDS)),
+        ("flags", "list<string>", "pipeline flags, e.g. `degenerate:repeat`"),
+        ("source_url", "string", "URL of the original page (document field)"),
+        ("date", "string", "publication date, ISO 8601 (document field)"),
+        ("publication", "string", "publisher named on the page (document field)"),
+        ("title_th", "string", "Thai title of the document"),
+        ("title_vi", "string", "Vietnamese title of the document"),
+    ),
+    "captions": (
+        ("id", "string", "row id `{doc_id}:vi{line}`"),
+        ("doc_id", "string", "document id (input file stem)"),
+        ("file", "string", "input file name"),
+        ("line", "int32", "line of the Vietnamese text in the input file"),
+        ("vi", "string", "Vietnamese caption or title line"),
+        ("th", "string", "its Thai counterpart"),
+        ("th_line", "int32", "line of `th` in the input file"),
+        ("en_from_th", "string", "English machine translation of `th`"),
+        ("en_from_vi", "string", "English machine translation of `vi`"),
+        ("relation", "string", "translation (the Thai caption translates it) or title (article title as alt-text)"),
+        ("score", "float64", "alignment score"),
+        ("reason", "string", "why the aligner paired the lines"),
+        ("flags", "list<string>", "pipeline flags"),
+    ),
+}
+TRANSLATION_LANGS = ("th", "en", "vi")
+CONFIGS = tuple(FIELDS)
+
+
+def arrow_type(name: str) -> Any:
+    """The Arrow type of a :data:`FIELDS` type name."""
+    import pyarrow as pa
+
+    s = pa.string()
+    types = {"string": s, "int32": pa.int32(), "float64": pa.float64(), "bool": pa.bool_(), "list<string>": pa.list_(s),
+             "translation": pa.struct([(lang, s) for lang in TRANSLATION_LANGS]),
+             "scores": pa.struct([(k, pa.float64()) for k in SCORE_FIELDS])}
+    return types[name]
 
 
 def schemas() -> dict[str, Any]:
     """The Arrow schemas of the ``sentences`` and ``captions`` configs (rows of :mod:`mt.write.rows`)."""
     import pyarrow as pa
 
-    s, i32, f64 = pa.string(), pa.int32(), pa.float64()
-    return {
-        "sentences": pa.schema([
-            ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("start", i32), ("end", i32),
-            ("kind", s), ("th", s), ("en", s), ("vi", s), ("vi_line", i32), ("relation", s),
-            ("n_sentences", i32), ("scores", pa.struct([(k, f64) for k in SCORE_FIELDS])),
-            ("flags", pa.list_(s)), ("source_url", s), ("date", s), ("publication", s),
-            ("title_th", s), ("title_vi", s),
-        ]),
-        "captions": pa.schema([
-            ("id", s), ("doc_id", s), ("file", s), ("line", i32), ("vi", s), ("th", s), ("th_line", i32),
-            ("en_from_th", s), ("en_from_vi", s), ("relation", s), ("score", f64), ("reason", s),
-            ("flags", pa.list_(s)),
-        ]),
-    }
+    return {config: pa.schema([(name, arrow_type(type_)) for name, type_, _ in fields])
+            for config, fields in FIELDS.items()}
 
 
 class FormatWriter:
@@ -96,11 +142,8 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  
 
 
 def _xml(value: Any) -> str:
-    return escape(_XML_BAD.sub("", str(value)))
-
-
-def _xml_attr(value: Any) -> str:
-    return quoteattr(_XML_BAD.sub("", str(value)))
+    """``value`` as text with the characters XML 1.0 does not allow dropped."""
+    return _XML_BAD.sub("", str(value))
 
 
 def _text(value: Any) -> str:
@@ -140,56 +183,97 @@ class MosesWriter(FormatWriter):
         self._en.close()
 
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TMX_DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
+
+
 class TmxWriter(FormatWriter):
-    """``corpus.tmx`` (TMX 1.4b): a ``tu`` per row with Thai and English, ``tuv`` for th/en and vi when
-    aligned. Characters XML 1.0 does not allow are dropped; ``n_tu`` counts the ``tu`` written."""
+    """``corpus.tmx`` (TMX 1.4b), streamed through lxml's incremental ``xmlfile``: a ``tu`` per row with
+    Thai and English (``tuv`` for th, en, and vi when aligned), its provenance and scores as ``prop``.
+    Characters XML 1.0 does not allow are dropped; ``n_tu`` counts the ``tu`` written."""
 
     name = "tmx"
 
     def __init__(self, *a: Any, **kw: Any):
         super().__init__(*a, **kw)
+        self.etree = require("lxml.etree", "the TMX writer")
         self.n_tu = 0
-        self._fh: TextIO = open(self.out_dir / "corpus.tmx", "w", encoding="utf-8")
+        self._stack = contextlib.ExitStack()
         sig = self.signature
-        self._fh.write(
-            '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
-            f'  <header creationtool="mt" creationtoolversion={_xml_attr(sig.get("version", ""))} '
-            'datatype="plaintext" segtype="sentence" adminlang="en" srclang="th" o-tmf="mt">\n'
-            f'    <prop type="x-model">{_xml(sig.get("model", ""))}</prop>\n'
-            f'    <prop type="x-signature">{_xml(json.dumps(sig, ensure_ascii=False, sort_keys=True))}</prop>\n'
-            "  </header>\n  <body>\n"
-        )
+        header = {"creationtool": "mt", "creationtoolversion": str(sig.get("version", "")),
+                  "datatype": "plaintext", "segtype": "sentence", "adminlang": "en", "srclang": "th",
+                  "o-tmf": "mt"}
+        try:
+            # A Python file (not a path) so that write errors (ENOSPC ...) surface as OSError, and the
+            # file is closed last, also when closing the XML elements fails.
+            self._fh = self._stack.enter_context(open(self.out_dir / "corpus.tmx", "wb"))
+            self._xf = self._stack.enter_context(self.etree.xmlfile(self._fh, encoding="utf-8"))
+            self._xf.write_declaration()
+            self._xf.write_doctype(TMX_DOCTYPE)
+            self._stack.enter_context(self._xf.element("tmx", version="1.4"))
+            head = self.etree.Element("header", header)
+            self._props(head, [("x-model", sig.get("model", "")),
+                               ("x-signature", json.dumps(sig, ensure_ascii=False, sort_keys=True))])
+            self._xf.write("\n", head, pretty_print=True)
+            self._stack.enter_context(self._xf.element("body"))
+            self._xf.write("\n")
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _props(self, parent: Any, props: list[tuple[str, Any]]) -> None:
+        """``<prop type=...>`` children of ``parent``, one per value that is set."""
+        for type_, value in props:
+            text = _prop(value)
+            if text is None:
+                continue
+            self.etree.SubElement(parent, "prop", type=type_).text = _xml(text)
+
+    def _tu(self, r: dict, th: str, en: str, vi: str) -> Any:
+        scores = r.get("scores") or {}
+        props = [("x-id", r["id"]), ("x-doc", r.get("doc_id")), ("x-file", f'{r.get("file")}:{r.get("line")}'),
+                 ("x-kind", r.get("kind"))]
+        props += [(f"x-score-{k}", f"{scores[k]:.4f}") for k in SCORE_FIELDS if scores.get(k) is not None]
+        props += [("x-relation", r.get("relation")), ("x-flags", r.get("flags")),
+                  ("x-source-url", r.get("source_url"))]
+        props += [("x-" + name.replace("_", "-"), r.get(name)) for name in self.extra_fields]
+        tu = self.etree.Element("tu", tuid=_xml(r["id"]))
+        self._props(tu, props)
+        for lang, text in (("th", th), ("en", en), ("vi", vi)):
+            if text:
+                tuv = self.etree.SubElement(tu, "tuv", {XML_LANG: lang})
+                self.etree.SubElement(tuv, "seg").text = _xml(text)
+        return tu
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
-        for r in sentences:
-            th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
-            if not (th and en):
-                continue
-            scores = r.get("scores") or {}
-            props = [("x-id", r["id"]), ("x-doc", r.get("doc_id")), ("x-file", f'{r.get("file")}:{r.get("line")}'),
-                     ("x-kind", r.get("kind"))]
-            props += [(f"x-score-{k}", f"{scores[k]:.4f}") for k in SCORE_FIELDS if scores.get(k) is not None]
-            props += [("x-relation", r.get("relation")), ("x-flags", r.get("flags")),
-                      ("x-source-url", r.get("source_url"))]
-            props += [("x-" + name.replace("_", "-"), r.get(name)) for name in self.extra_fields]
-            out = [f"    <tu tuid={_xml_attr(r['id'])}>"]
-            out += [f"      <prop type={quoteattr(t)}>{_xml(text)}</prop>" for t, v in props
-                    if (text := _prop(v)) is not None]
-            out.append(f'      <tuv xml:lang="th"><seg>{_xml(th)}</seg></tuv>')
-            out.append(f'      <tuv xml:lang="en"><seg>{_xml(en)}</seg></tuv>')
-            if vi:
-                out.append(f'      <tuv xml:lang="vi"><seg>{_xml(vi)}</seg></tuv>')
-            out.append("    </tu>")
-            self._fh.write("\n".join(out) + "\n")
-            self.n_tu += 1
+        try:
+            for r in sentences:
+                th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
+                if not (th and en):
+                    continue
+                self._xf.write(self._tu(r, th, en, vi), pretty_print=True)
+                self.n_tu += 1
+            self._xf.flush()
+            self._fh.flush()
+        except self.etree.SerialisationError as exc:
+            raise self._os_error(exc, "could not be written") from exc
 
     def close(self) -> None:
-        self._fh.write("  </body>\n</tmx>\n")
-        self._fh.close()
+        """End the elements and close the file (also after a failed write, then with an OSError)."""
+        try:
+            self._stack.close()
+        except self.etree.SerialisationError as exc:
+            raise self._os_error(exc, "could not be finished") from exc
+
+    def _os_error(self, exc: Exception, what: str) -> OSError:
+        """lxml's write error (``IO_ENOSPC``, ``IO_WRITE`` ...) as the OSError the corpus writer handles."""
+        code = errno.ENOSPC if "ENOSPC" in str(exc) else errno.EDQUOT if "EDQUOT" in str(exc) else errno.EIO
+        return OSError(code, f"{os.strerror(code)}: corpus.tmx {what} ({exc})", str(self.out_dir / "corpus.tmx"))
 
 
 class ParquetWriter(FormatWriter):
-    """``data/sentences-<fingerprint>-NNNNN.parquet`` and ``data/captions-<fingerprint>-NNNNN.parquet`` shards.
+    """One folder per config, so a glob never mixes them: ``data/sentences/train-NNNNN-of-MMMMM-<fingerprint>.parquet``
+    and ``data/captions/train-...`` (the names ``datasets``' ``push_to_hub`` gives shards).
 
     The fingerprint is a hash of the rows. It is part of the file names (and so of the card's
     ``data_files`` patterns) because ``datasets`` keys its cache of a local folder on the card's
@@ -212,7 +296,8 @@ class ParquetWriter(FormatWriter):
                                   fix="give the extra column another name")
             sentences = sentences.append(pa.field(name, type_))
         self.schemas["sentences"] = sentences
-        (self.out_dir / "data").mkdir(exist_ok=True)
+        for config in CONFIGS:
+            (self.out_dir / "data" / config).mkdir(parents=True, exist_ok=True)
         self._buf: dict[str, list[dict]] = {"sentences": [], "captions": []}
         self._shard = {"sentences": 0, "captions": 0}
         self._writer: dict[str, Any] = {"sentences": None, "captions": None}
@@ -225,7 +310,7 @@ class ParquetWriter(FormatWriter):
 
         rows = self._buf[config]
         if self._writer[config] is None:
-            path = self.out_dir / "data" / f"{config}-{self._shard[config]:05d}.parquet"
+            path = self.out_dir / "data" / config / f"train-{self._shard[config]:05d}.parquet"
             self._writer[config] = pq.ParquetWriter(path, self.schemas[config], compression="zstd")
         if rows:
             self._writer[config].write_table(self.pa.Table.from_pylist(rows, schema=self.schemas[config]))
@@ -246,16 +331,27 @@ class ParquetWriter(FormatWriter):
                 self._flush(config)
 
     def close(self) -> None:
-        for config in ("sentences", "captions"):
+        for config in CONFIGS:
             if self._buf[config] or self._writer[config] is not None or self._shard[config] == 0:
                 self._flush(config)  # always at least one (possibly empty) shard per config
             if self._writer[config] is not None:
                 self._writer[config].close()
                 self._writer[config] = None
         self.fingerprint = self._hash.hexdigest()[:16]
-        for path in sorted((self.out_dir / "data").glob("*.parquet")):
-            config, shard = path.stem.split("-")
-            os.replace(path, path.with_name(f"{config}-{self.fingerprint}-{shard}.parquet"))
+        for config in CONFIGS:
+            shards = sorted((self.out_dir / "data" / config).glob("train-*.parquet"))
+            for n, path in enumerate(shards):
+                os.replace(path, path.with_name(shard_name(n, len(shards), self.fingerprint)))
+
+
+def shard_name(n: int, total: int, fingerprint: str) -> str:
+    """File name of shard ``n`` of ``total`` of a config (``data/<config>/<name>``)."""
+    return f"train-{n:05d}-of-{total:05d}-{fingerprint}.parquet"
+
+
+def data_files(config: str, fingerprint: str | None) -> str:
+    """The ``data_files`` pattern of a config on the card (relative to the corpus directory)."""
+    return f"data/{config}/train-*-{fingerprint}.parquet" if fingerprint else f"data/{config}/*.parquet"
 
 
 for _cls in (ParquetWriter, JsonlWriter, TmxWriter, MosesWriter):

@@ -44,7 +44,8 @@ def sentence_rows(doc: Doc) -> list[dict[str, Any]]:
         rows.append({
             "id": u.id, "doc_id": doc.doc_id, "file": doc.file, "line": u.line,
             "start": u.start, "end": u.end, "kind": u.kind,
-            "th": u.th, "en": u.en, "vi": u.vi, "vi_line": u.vi_line, "relation": u.relation,
+            "th": u.th, "en": u.en, "vi": u.vi, "translation": {"th": u.th, "en": u.en, "vi": u.vi},
+            "vi_line": u.vi_line, "relation": u.relation,
             "n_sentences": u.n_sentences, "scores": _scores(scores), "flags": list(u.flags),
             "source_url": meta.get("source_url"), "date": meta.get("date"),
             "publication": meta.get("publication"), "title_th": meta.get("title_th"),

@@ -17,6 +17,13 @@
   var notes = {};                              // row id -> {text, cls}: last server message
   var pending = {};                            // row id -> true while a decision is being saved
   var drafts = {};                             // row id -> text typed in an open editor
+  var expanded = {};                           // row id + column -> true once "show all" was clicked
+  var undoStack = [];                          // ids of the rows this tab decided, last on top
+  var INDEX = {};                              // row id -> index into ROWS
+  ROWS.forEach(function (r, n) { INDEX[r.i] = n; });
+  var LABELS = { th: 'Thai', en: 'English', vi: 'Vietnamese' };
+  var CLIP = 700, CLIP_TO = 480;               // longer cells show CLIP_TO characters and a "show all" button
+  var WEIGHT = D.flagWeight || {}, THRESHOLD = D.alignThreshold;
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, kids) {
@@ -92,9 +99,11 @@
     bar.appendChild(c);
     var sel = $('doc');
     DOCS.forEach(function (d, k) {
-      var label = (d.file || d.id) + (d.title_th ? ' — ' + d.title_th.slice(0, 60) : '') + ' (' + d.n + ')';
-      sel.appendChild(el('option', { value: String(k), text: label }));
+      var title = d.title_th || '', cut = title.length > 60;
+      var label = (d.file || d.id) + (title ? ' — ' + title.slice(0, 60) + (cut ? '…' : '') : '') + ' (' + d.n + ')';
+      sel.appendChild(el('option', { value: String(k), text: label, title: (d.file || d.id) + (title ? ' — ' + title : '') }));
     });
+    if ($('sev-weights')) $('sev-weights').textContent = FLAGS.map(function (n) { return n + ' ' + WEIGHT[n]; }).join(', ');
     sel.addEventListener('change', function () { state.doc = sel.value; applyFilters(false); });
     $('sort').addEventListener('change', function () { state.sort = $('sort').value; applyFilters(true); });
     $('captions').addEventListener('change', function () { state.captions = $('captions').checked; applyFilters(true); });
@@ -127,10 +136,32 @@
     return out;
   }
 
-  function cell(cls, lang, text, extra) {
-    var kids = text ? highlight(text)
-      : cls === 'en' ? [el('span', { class: 'empty', text: '(empty)' })] : [el('span', { class: 'none', text: '—' })];
-    return el('div', { class: 'cell ' + cls, lang: lang }, kids.concat(extra || []));
+  function clipped(text, key) {                // long text: shown cut, never silently
+    if (!text || text.length <= CLIP || expanded[key]) return null;
+    var q = state.q.trim().toLowerCase();
+    if (q && text.toLowerCase().indexOf(q) >= CLIP_TO - q.length) return null;   // the match would be cut away
+    return text.slice(0, CLIP_TO);
+  }
+
+  function cell(cls, lang, text, extra, id, n) {
+    var key = id + '|' + cls, cut = clipped(text, key), kids;
+    if (cut != null) {
+      var more = el('button', { type: 'button', class: 'more', title: 'this text is cut here',
+        text: '… show all ' + text.length + ' characters' });
+      more.addEventListener('click', function () { expanded[key] = true; refreshRow(n); });
+      kids = highlight(cut).concat([more]);
+    } else {
+      kids = text ? highlight(text)
+        : cls === 'en' ? [el('span', { class: 'empty', text: '(empty)' })] : [el('span', { class: 'none', text: '—' })];
+    }
+    return el('div', { class: 'cell ' + cls, lang: lang, 'data-label': LABELS[cls] }, kids.concat(extra || []));
+  }
+
+  function sevTitle(r) {                       // what the severity number is made of
+    var parts = (r.f || []).map(function (f) { return FLAGS[f] + ' ' + WEIGHT[FLAGS[f]]; });
+    if (r.a != null && THRESHOLD != null && r.a < THRESHOLD && (r.f || []).indexOf(FLAGS.indexOf('low_align')) >= 0)
+      parts.push('align below ' + THRESHOLD + ': 4 × ' + (THRESHOLD - r.a).toFixed(2));
+    return parts.length ? 'severity ' + r.s + ' = ' + parts.join(' + ') : 'severity 0: no flags';
   }
 
   function renderRow(n, pos) {
@@ -138,7 +169,7 @@
     var node = el('article', { class: 'row' + (r.c ? ' caption' : '') + (pos === state.sel ? ' sel' : ''),
       'data-id': r.i, 'data-pos': String(pos) });
     var sevCls = 'sev' + (r.s >= 6 ? ' hi' : r.s >= 3 ? ' mid' : '');
-    node.appendChild(el('div', { class: sevCls, title: 'severity score', text: String(Math.round(r.s)) }));
+    node.appendChild(el('div', { class: sevCls, title: sevTitle(r), 'aria-label': sevTitle(r), text: String(Math.round(r.s)) }));
     var doc = DOCS[r.d] || {};
     var meta = el('div', { class: 'meta' }, [
       el('span', { class: 'rid', text: r.i }),
@@ -150,7 +181,7 @@
     ]);
     (r.f || []).forEach(function (f) { meta.appendChild(el('span', { class: 'flag f-' + FLAGS[f], text: FLAGS[f] })); });
     node.appendChild(meta);
-    node.appendChild(cell('th', 'th', r.t));
+    node.appendChild(cell('th', 'th', r.t, null, r.i, n));
     if (SERVER && editing === n) {
       var ta = el('textarea', { 'aria-label': 'English translation' });
       ta.value = drafts[r.i] != null ? drafts[r.i] : d && d.status === 'edited' ? d.edited : r.e;
@@ -163,13 +194,13 @@
         if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); decide(n, 'edit', ta.value); }
         else if (ev.key === 'Escape') { ev.preventDefault(); editing = null; delete drafts[r.i]; refreshRow(n); }
       });
-      node.appendChild(el('div', { class: 'cell en editor' }, [ta, el('div', {}, [save, ' ', cancel])]));
+      node.appendChild(el('div', { class: 'cell en editor', 'data-label': LABELS.en }, [ta, el('div', {}, [save, ' ', cancel])]));
     } else if (d && d.status === 'edited') {
-      node.appendChild(cell('en', 'en', d.edited, [el('span', { class: 'orig', title: 'machine translation', text: r.e })]));
+      node.appendChild(cell('en', 'en', d.edited, [el('span', { class: 'orig', title: 'machine translation', text: r.e })], r.i, n));
     } else {
-      node.appendChild(cell('en', 'en', r.e, r.ef === 'vi' ? [el('span', { class: 'from', text: ' (from the Vietnamese)' })] : []));
+      node.appendChild(cell('en', 'en', r.e, r.ef === 'vi' ? [el('span', { class: 'from', text: ' (from the Vietnamese)' })] : [], r.i, n));
     }
-    node.appendChild(cell('vi', 'vi', r.v));
+    node.appendChild(cell('vi', 'vi', r.v, null, r.i, n));
     if (r.x) {
       var parts = (r.f || []).map(function (f, j) { return FLAGS[f] + ': ' + r.x[j]; });
       node.appendChild(el('div', { class: 'details', text: parts.join(' · ') }));
@@ -281,6 +312,17 @@
   }
 
   // ---- server decisions ---------------------------------------------------
+  function post(url, body) {                   // -> Promise of {res, data}
+    return fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': D.csrf },
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().catch(function () { return { error: res.status + ' ' + res.statusText }; })
+        .then(function (data) { return { res: res, data: data }; });
+    });
+  }
+
   function decide(n, action, text) {
     if (!SERVER) return;
     var r = ROWS[n];
@@ -292,25 +334,17 @@
     if (action === 'edit') body.text = text;
     notes[r.i] = { text: 'saving…', cls: '' };
     refreshRow(n);
-    fetch('/rows/' + encodeURIComponent(r.i), {
-      method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': D.csrf },
-      body: JSON.stringify(body)
-    }).then(function (res) {
-      return res.json().catch(function () { return { error: res.status + ' ' + res.statusText }; })
-        .then(function (data) { return { res: res, data: data }; });
-    }).then(function (x) {
+    post('/rows/' + encodeURIComponent(r.i), body).then(function (x) {
       delete pending[r.i];
       if (x.res.ok) {
         decisions[r.i] = x.data.decision;
         notes[r.i] = { text: 'saved: ' + x.data.decision.status, cls: 'ok' };
         if (editing === n) editing = null;
         delete drafts[r.i]; hay = null;
+        undoStack.push(r.i); undoButton();
       } else {
-        if (x.res.status === 409 && x.data.current) decisions[r.i] = x.data.current;
-        if (x.res.status === 409 && !x.data.current) delete decisions[r.i];
-        notes[r.i] = { text: x.data.error || ('error ' + x.res.status), cls: 'err' };
-        if (x.res.status === 409) { if (editing === n) editing = null; hay = null; }
+        conflict(r, x);
+        if (x.res.status === 409 && editing === n) editing = null;
       }
       refreshRow(n);
     }).catch(function (e) {
@@ -318,6 +352,66 @@
       notes[r.i] = { text: 'not saved: ' + e, cls: 'err' };
       refreshRow(n);
     });
+  }
+
+  function conflict(r, x) {                    // a refused change: show why, and the row as it now is
+    if (x.res.status === 409 && x.data.current) decisions[r.i] = x.data.current;
+    if (x.res.status === 409 && !x.data.current) delete decisions[r.i];
+    if (x.res.status === 409) hay = null;
+    notes[r.i] = { text: x.data.error || ('error ' + x.res.status), cls: 'err' };
+  }
+
+  function undoButton() {
+    var b = $('undo-btn');
+    if (!b) return;
+    b.disabled = !undoStack.length;
+    b.title = undoStack.length ? 'Undo your last decision (u): row ' + undoStack[undoStack.length - 1]
+      : 'Undo your last decision in this tab (u)';
+  }
+
+  function undo() {
+    if (!SERVER || !undoStack.length) return;
+    var id = undoStack[undoStack.length - 1], n = INDEX[id], d = decisions[id];
+    if (pending[id]) return;
+    pending[id] = true;
+    post('/undo/' + encodeURIComponent(id), { version: d ? d.version : 0 }).then(function (x) {
+      delete pending[id];
+      undoStack.pop(); undoButton();
+      if (x.res.ok) {
+        if (x.data.decision) decisions[id] = x.data.decision; else delete decisions[id];
+        notes[id] = { text: 'undone: now ' + (x.data.decision ? x.data.decision.status : 'unreviewed'), cls: 'ok' };
+        hay = null;
+      } else {
+        conflict(ROWS[n], x);
+      }
+      showRow(n);
+    }).catch(function (e) { delete pending[id]; notes[id] = { text: 'not undone: ' + e, cls: 'err' }; showRow(n); });
+  }
+
+  function showRow(n) {                        // select row n (if the filters show it) and re-render it
+    var pos = filtered.indexOf(n);
+    if (pos >= 0) {
+      state.sel = pos;
+      if (Math.floor(pos / PAGE) !== state.page) { state.page = Math.floor(pos / PAGE); editing = null; render(); }
+      else refreshRow(n);
+      markSelected();
+    }
+  }
+
+  function exportCorpus() {
+    var msg = $('export-msg'), btn = $('export-btn');
+    btn.disabled = true;
+    msg.className = 'msg'; msg.textContent = 'exporting…';
+    post('/export', { drop_rejected: $('export-drop').checked }).then(function (x) {
+      btn.disabled = false;
+      if (x.res.ok) {
+        var dropped = 0;
+        for (var k in x.data.dropped) dropped += x.data.dropped[k];
+        msg.className = 'msg ok';
+        msg.textContent = 'exported ' + x.data.rows + ' rows (' + x.data.reviewed + ' reviewed' +
+          (dropped ? ', ' + dropped + ' rejected left out' : '') + ') to ' + x.data.dir;
+      } else { msg.className = 'msg err'; msg.textContent = x.data.error || ('error ' + x.res.status); }
+    }).catch(function (e) { btn.disabled = false; msg.className = 'msg err'; msg.textContent = 'not exported: ' + e; });
   }
 
   // ---- keyboard -----------------------------------------------------------
@@ -339,6 +433,7 @@
       case '?': $('help').hidden = !$('help').hidden; break;
       case 'a': if (SERVER && cur != null) { decide(cur, 'accept'); move(1); } else return; break;
       case 'r': if (SERVER && cur != null) { decide(cur, 'reject'); move(1); } else return; break;
+      case 'u': if (SERVER) undo(); else return; break;
       case 'e': if (SERVER && cur != null && !ROWS[cur].c && editing !== cur) { var was = editing; editing = cur; if (was != null && was !== cur) refreshRow(was); refreshRow(cur); } else return; break;
       default: return;
     }
@@ -346,6 +441,10 @@
   });
 
   buildControls();
+  if (SERVER) {
+    $('undo-btn').addEventListener('click', undo);
+    $('export-btn').addEventListener('click', exportCorpus);
+  }
   if (D.focus) { state.q = D.focus; $('q').value = D.focus; }
   applyFilters(false);
   document.body.setAttribute('data-ready', '1');
