@@ -176,7 +176,7 @@ def _default_segmenter() -> str:
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    from .align.api import align_files
+    from .pipeline import align_files
     from .config import load_config
 
     config = load_config(args.config, {"segment.engine": args.segmenter})
@@ -315,14 +315,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mt", parents=[common],
                                      description="Scraped Thai news pages -> Thai/English/Vietnamese parallel corpus.")
     parser.add_argument("--version", action="version", version=f"mt {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add = sub.add_parser
+    sub = _with_common(parser.add_subparsers(dest="command", required=True), common)
+    _add_run_parser(sub)
+    _add_segment_and_align_parsers(sub)
+    _add_review_parser(sub, common)
+    _add_eval_parser(sub)
+    _add_publish_parser(sub)
+    pr = sub.add_parser("presets", help="list translation presets (* marks the default)")
+    pr.set_defaults(func=cmd_presets)
+    return parser
+
+
+def _with_common(sub: Any, common: argparse.ArgumentParser) -> Any:
+    """Subcommands that take -q / -v / --log-file as well (after their name)."""
+    add = sub.add_parser
 
     def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
-        return _add(name, parents=[common], **kw)
+        return add(name, parents=[common], **kw)
 
-    sub.add_parser = add_parser  # type: ignore[method-assign]
+    sub.add_parser = add_parser
+    return sub
 
+
+def _add_run_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="run the batch pipeline (parse, segment, translate, align, write)")
     run.add_argument("inputs", nargs="*", help="input files or folders (default: [input].paths of the config)")
     run.add_argument("-c", "--config", help="TOML run config (default: built-in defaults = configs/default.toml)")
@@ -351,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="when stderr is not a terminal, log progress this often (default: 30; 0: never)")
     run.set_defaults(func=cmd_run)
 
+
+
+def _add_segment_and_align_parsers(sub: Any) -> None:
     seg = sub.add_parser("segment", help="segment Thai paragraphs (one per line) into sentences, a blank line after "
                                          "each paragraph")
     seg.add_argument("files", nargs="*", help="text files, one paragraph per line (default or -: stdin)")
@@ -367,10 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--segmenter", help=argparse.SUPPRESS)
     al.set_defaults(func=cmd_align)
 
+
+def _add_review_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     rv = sub.add_parser("review", help="side-by-side review of a corpus directory")
-    rsub = rv.add_subparsers(dest="review_cmd", required=True)
-    _radd = rsub.add_parser
-    rsub.add_parser = lambda name, **kw: _radd(name, parents=[common], **kw)  # type: ignore[method-assign]
+    rsub = _with_common(rv.add_subparsers(dest="review_cmd", required=True), common)
     b = rsub.add_parser("build", help="write OUTPUT_DIR/review.html")
     b.add_argument("output_dir", help="a corpus directory written by mt run")
     s = rsub.add_parser("serve", help="local review server (edits persist in OUTPUT_DIR/review.sqlite)")
@@ -383,13 +401,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--to", help="target directory (default: OUTPUT_DIR/reviewed)")
     rv.set_defaults(func=cmd_review)
     _add_export_filter_options(e)
-
-    _add_eval_parser(sub)
-
-    _add_publish_parser(sub)
-    pr = sub.add_parser("presets", help="list translation presets")
-    pr.set_defaults(func=cmd_presets)
-    return parser
 
 
 class Terminated(KeyboardInterrupt):

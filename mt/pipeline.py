@@ -20,7 +20,7 @@ from .steps import AlignStep, ParseStep, ReadStep, SegmentStep, Step, TranslateS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunResult", "build_steps", "plan_run", "run_pipeline"]
+__all__ = ["RunResult", "align_files", "build_steps", "plan_run", "run_pipeline"]
 
 
 def build_steps(config: RunConfig, translator: Any = None, output: Any = None) -> list[Step]:
@@ -77,6 +77,30 @@ def plan_run(config: RunConfig) -> dict[str, Any]:
 
         plan["translate"]["models"] = model_status(config.translate)
     return plan
+
+
+def align_files(paths: Any, config: RunConfig | None = None) -> Any:
+    """Yield ``{file, line, vi, relation, th_line, th, score, reason}`` per Vietnamese-language line, in file order
+    (the library behind ``mt align``).
+
+    Uses the pipeline's own reader, parser and aligner (no MT: the MT signal needs translations, which
+    ``mt align`` does not compute). Accepts .txt, .md and .html files and folders.
+    """
+    from .align import Aligner
+    from .parse import PageParser
+    from .read import read_docs
+    from .records import number_blocks
+
+    config = config or RunConfig()
+    aligner = Aligner(config.align, use_mt=False)
+    parser = PageParser()
+    for doc in read_docs(paths, config.input.patterns):
+        parser.parse(doc)
+        number_blocks(doc)
+        aligner.align(doc)
+        for v in doc.vi_lines:
+            yield {"file": doc.file, "line": v.line, "vi": v.raw, "relation": v.relation,
+                   "th_line": v.th_line, "th": v.th, "score": v.score, "reason": v.reason}
 
 
 def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 
 from mt.align import Aligner, decide  # noqa: E402
-from mt.align.api import align_files  # noqa: E402
+from mt.pipeline import align_files  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
 from mt.align.signals import NameMatcher, credit_score, length_score, numbers_score  # noqa: E402
 from mt.config import RunConfig  # noqa: E402

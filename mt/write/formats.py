@@ -30,7 +30,8 @@ FORMATS: Registry[type["FormatWriter"]] = Registry("output format")
 # The Parquet schemas and the dataset card's data-fields tables both come from here.
 FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "sentences": (
-        ("id", "string", "row id `{doc_id}:{line}:{n}`"),
+        ("id", "string", "row id `{doc_id}:{line}:{n}` (`{line}.{block}` for a text block that shares its "
+                         "source line with others, e.g. in minified HTML)"),
         ("doc_id", "string", "document id (input file stem)"),
         ("file", "string", "input file name"),
         ("line", "int32", "1-based line of the Thai text in the input file"),
@@ -47,6 +48,7 @@ FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("n_sentences", "int32", "sentences in the unit"),
         ("scores", "scores", "scores (null when not computed): " + ", ".join(SCORE_FIELDS)),
         ("flags", "list<string>", "pipeline flags, e.g. `degenerate:repeat`"),
+        ("credit", "string", "photo credit split off this line, e.g. `VNA` from `... (ภาพ: VNA)` (null if none)"),
         ("source_url", "string", "URL of the original page (document field)"),
         ("date", "string", "publication date, ISO 8601 (document field)"),
         ("publication", "string", "publisher named on the page (document field)"),
