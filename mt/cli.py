@@ -163,6 +163,12 @@ def _engine_names() -> list[str]:
     return ENGINES.names()
 
 
+def _executor_names() -> list[str]:
+    from .executors import EXECUTORS
+
+    return EXECUTORS.names()
+
+
 def _segmenter_names() -> list[str]:
     from .segment import SEGMENTERS
 
@@ -355,7 +361,7 @@ def _add_run_parser(sub: Any) -> None:
                                             f"(default: {_default('translate', 'compute_type')})")
     run.add_argument("--segmenter", help=f"segmenter engine (default: {_default('segment', 'engine')}; "
                                          f"one of {', '.join(_segmenter_names())})")
-    run.add_argument("--executor", choices=["local", "ray"], help="where the steps run (default: local)")
+    run.add_argument("--executor", choices=_executor_names(), help="where the steps run (default: local)")
     run.add_argument("--ray-address", help="Ray cluster address, auto or HOST:PORT (default: start a local Ray)")
     run.add_argument("--no-review", action="store_true", help="do not write review.html")
     run.add_argument("--force", action="store_true",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError, field_validator
 
@@ -30,17 +30,32 @@ class InputConfig(Section):
     patterns: list[str] = ["*.txt", "*.md", "*.html", "*.htm"]
 
 
+def _registered(registry: Any, value: str) -> str:
+    """A name of ``registry`` (the one source of valid names), else a ValueError listing them."""
+    if value not in registry:
+        raise ValueError(f"unknown {registry.kind} '{value}'; valid: {', '.join(registry.names())}")
+    return value
+
+
 class OutputConfig(Section):
     dir: str = "outputs/seeds"
-    formats: list[Literal["parquet", "jsonl", "tmx", "moses"]] = ["parquet", "jsonl", "tmx", "moses"]
+    formats: list[str] = ["parquet", "jsonl", "tmx", "moses"]   # names of mt.write.formats.FORMATS
     parquet_rows_per_shard: int = 50_000
     force: bool = False             # re-run even when OUTPUT_DIR already holds the corpus of these inputs and config
+    license: str | None = None      # dataset card license (SPDX id, e.g. "cc-by-4.0"); None: "other", check the source
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, v: list[str]) -> list[str]:
+        from .write.formats import FORMATS
+
+        return [_registered(FORMATS, name) for name in v]
 
 
 class ExecutorConfig(Section):
     """[executor]: where the stages run. The ``ray_*`` keys only matter with ``kind = "ray"`` (docs/ray.md)."""
 
-    kind: Literal["local", "ray"] = "local"
+    kind: str = "local"             # a name of mt.executors.EXECUTORS (local, ray)
     ray_address: str | None = None  # None: start a local Ray on this machine; "auto" or "HOST:PORT": connect
     docs_per_batch: int = 16        # documents per translate batch and per align embedding chunk
     ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
@@ -52,6 +67,13 @@ class ExecutorConfig(Section):
     ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align actor
     ray_max_retries: int = 3        # a dead actor is restarted and its batch re-run up to this many times
     progress_seconds: float = 30.0  # when stderr is not a terminal: a progress log line this often (0: none)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_executor(cls, v: str) -> str:
+        from .executors import EXECUTORS
+
+        return _registered(EXECUTORS, v)
 
     @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
     @classmethod
@@ -89,20 +111,28 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>") -> RunConfig:
+    """Validate ``data``; every error is reported at once (one ConfigError listing them all)."""
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _where(err["loc"])
-        if err["type"] == "extra_forbidden":
-            section = err["loc"][:-1]
-            model: Any = RunConfig
-            for part in section:
-                model = model.model_fields[part].annotation
-            valid = ", ".join(model.model_fields)
-            raise ConfigError(f"unknown key '{key}'", where=source, fix=f"valid keys here: {valid}") from None
-        raise ConfigError(f"invalid value for '{key}': {err['msg']}", where=source,
-                          fix="correct the value in the config file or on the command line") from None
+        problems = [_problem(err) for err in exc.errors()]
+    if len(problems) == 1:
+        what, fix = problems[0]
+        raise ConfigError(what, where=source, fix=fix) from None
+    raise ConfigError(f"{len(problems)} errors: " + "; ".join(f"({i}) {what}" for i, (what, _) in enumerate(problems, 1)),
+                      where=source, fix="; ".join(dict.fromkeys(fix for _, fix in problems))) from None
+
+
+def _problem(err: dict[str, Any]) -> tuple[str, str]:
+    """(what, fix) of one pydantic error."""
+    key = _where(err["loc"])
+    if err["type"] == "extra_forbidden":
+        model: Any = RunConfig
+        for part in err["loc"][:-1]:
+            model = model.model_fields[part].annotation
+        return f"unknown key '{key}'", f"valid keys in [{_where(err['loc'][:-1]) or 'top level'}]: " + ", ".join(model.model_fields)
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"invalid value for '{key}': {msg}", "correct the value in the config file or on the command line"
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:

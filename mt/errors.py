@@ -60,3 +60,9 @@ class OutputError(MtError):
     """The output directory cannot be written."""
 
     exit_code = 5
+
+
+class ServerError(MtError):
+    """The review server cannot start (e.g. its port is in use)."""
+
+    exit_code = 6

@@ -162,3 +162,23 @@ def test_a_page_without_thai_is_warned_about(tmp_path, caplog):
         assert main(["run", str(page), "-c", str(ROOT / "configs" / "smoke.toml"), "-o", str(tmp_path / "out"),
                      "-q", "--segmenter", "whitespace"]) == 0
     assert any("0 corpus rows from 1 page" in r.getMessage() for r in caplog.records)
+
+
+def test_review_serve_on_a_port_in_use_exits_6(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("uvicorn")
+    assert main(["run", str(ROOT / "seeds" / "001_51c23821779e26be.txt"), "-c", str(ROOT / "configs" / "smoke.toml"),
+                 "-o", str(tmp_path / "out"), "-q", "--segmenter", "whitespace", "--no-review"]) == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["review", "serve", str(tmp_path / "out"), "--port", str(port), "-q"]) == 6
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port N" in err
+
+
+def test_missing_input_path_is_a_usage_error_not_an_input_problem(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope"), "-o", str(tmp_path / "out"), "-q"]) == 2
+    assert "nope: input path does not exist" in capsys.readouterr().err

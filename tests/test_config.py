@@ -20,14 +20,14 @@ def test_shipped_configs_load(name):
 def test_unknown_key_is_rejected_with_file_and_valid_keys(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('[translate]\nmodle = "x"\n')
-    with pytest.raises(ConfigError, match=r"bad.toml: unknown key 'translate.modle'.*valid keys here: preset, model"):
+    with pytest.raises(ConfigError, match=r"bad.toml: unknown key 'translate.modle'.*valid keys in \[translate\]: preset, model"):
         load_config(p)
 
 
 def test_unknown_section_is_rejected(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('[translation]\nmodel = "x"\n')
-    with pytest.raises(ConfigError, match=r"unknown key 'translation'.*valid keys here: input, output"):
+    with pytest.raises(ConfigError, match=r"unknown key 'translation'.*valid keys in \[top level\]: input, output"):
         load_config(p)
 
 
@@ -55,3 +55,28 @@ def test_overrides_win_over_file(tmp_path):
     p.write_text('[translate]\nmodel = "a"\n')
     cfg = load_config(p, {"translate.model": "b", "output.dir": "x", "segment.engine": None})
     assert cfg.translate.model == "b" and cfg.output.dir == "x"
+
+
+def test_every_config_error_is_reported_at_once():
+    from mt.config import load_config
+
+    with pytest.raises(ConfigError) as info:
+        load_config(None, {"output.dirr": "x", "executor.kind": "nope", "output.formats": ["xlsx"]})
+    msg = str(info.value)
+    assert msg.startswith("<defaults>: 3 errors:")
+    assert "unknown key 'output.dirr'" in msg and "valid keys in [output]: dir, formats" in msg
+    assert "unknown executor 'nope'; valid: local, ray" in msg
+    assert "unknown output format 'xlsx'; valid: jsonl, moses, parquet, tmx" in msg
+
+
+def test_names_are_validated_against_the_registries():
+    from mt.config import load_config
+    from mt.executors import EXECUTORS
+    from mt.write.formats import FORMATS
+
+    EXECUTORS.register("test-only", "mt.executors.local:LocalExecutor")
+    try:
+        assert load_config(None, {"executor.kind": "test-only"}).executor.kind == "test-only"
+    finally:
+        EXECUTORS._entries.pop("test-only")
+    assert load_config(None, {"output.formats": FORMATS.names()}).output.formats == FORMATS.names()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, MtError
+from ..errors import ConfigError, MtError, ServerError
 from ..registry import require
 from .corpus import Corpus, load_corpus
 from .flags import DEFAULT, FlagConfig, flag_details
@@ -309,6 +309,20 @@ def create_app(output_dir: Path, *, allowed_hosts: set[str] | None = None,
     return Guard(app, {h.lower() for h in (allowed_hosts or LOOPBACK_NAMES)}, allow_any_host)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail with exit 6 and the fix when ``host:port`` cannot be bound (uvicorn would only log and exit 1)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror}", where="review serve --port",
+                              fix="another program uses that port: pass --port N (any free port)") from None
+
+
 def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> None:
     """Run the review server until interrupted (blocking)."""
     check_bind(host, allow_remote)
@@ -320,5 +334,6 @@ def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8765, allow_rem
         log.warning("review server reachable from other machines on %s:%d; it has no login", host, port)
     app = create_app(output_dir, allow_any_host=remote,
                      allowed_hosts=set(LOOPBACK_NAMES) | {host.strip("[]").lower()})
+    check_port_free(host, port)
     log.info("review server for %s on http://%s:%d/", output_dir, host if ":" not in host else f"[{host}]", port)
     uvicorn.run(app, host=host, port=port, log_level="info")
