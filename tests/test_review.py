@@ -560,15 +560,12 @@ def test_damaged_review_database(outdir: Path):
         build_report(outdir)
 
 
-def test_preserve_decisions_across_a_rerun(outdir: Path, tmp_path: Path):
-    from mt.review.store import preserve_decisions
-
+def test_decisions_on_changed_rows_are_marked_stale_after_a_rerun(outdir: Path, tmp_path: Path):
+    """review.sqlite stays in OUTPUT_DIR across re-runs (the writer never moves it, see test_reliability.py);
+    a decision whose row text changed since the reviewer saw it is exported as stale."""
     store = DecisionStore(outdir / "review.sqlite")
     store.decide(ROW1, "edited", expected_version=0, edited="kept", th_seen="old th", en_seen="old en")
-    new = write_sample_output(tmp_path / "rerun")
-    assert preserve_decisions(outdir, new) is True
-    assert preserve_decisions(outdir, new) is False                     # never overwrites
-    assert preserve_decisions(tmp_path / "nothing", new) is False
-    assert DecisionStore(new / "review.sqlite").get(ROW1).edited == "kept"
-    rows = [json.loads(x) for x in (export(new) / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    write_sample_output(outdir)                      # the corpus files again, as a re-run writes them
+    assert DecisionStore(outdir / "review.sqlite").get(ROW1).edited == "kept"
+    rows = [json.loads(x) for x in (export(outdir) / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows if r["review_stale"]] == [ROW1]

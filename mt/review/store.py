@@ -245,23 +245,3 @@ class DecisionStore:
                 "INSERT INTO history(row_id, status, edited, version, at, client) VALUES (?, ?, NULL, ?, ?, ?)",
                 (row_id, UNDO, new_version, at, client))
         return restored
-
-
-def preserve_decisions(old_dir: Path, new_dir: Path) -> bool:
-    """Copy ``old_dir/review.sqlite`` into ``new_dir`` (a consistent snapshot through SQLite's
-    backup API, safe while a review server is writing). For the writer: call it before a
-    re-run's new corpus replaces the old one, so the decisions survive; the export then marks
-    decisions whose row text changed as ``review_stale``. Returns False when there is nothing
-    to copy; never overwrites an existing ``new_dir/review.sqlite``."""
-    source = Path(old_dir) / DB_FILE
-    target = Path(new_dir) / DB_FILE
-    if not source.is_file() or target.exists():
-        return False
-    try:
-        with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-    except sqlite3.Error as exc:
-        target.unlink(missing_ok=True)
-        raise OutputError(f"cannot carry the review decisions over: {exc}", where=str(source),
-                          fix="copy review.sqlite into the new output directory by hand") from exc
-    return True
