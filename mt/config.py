@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError, field_validator
 
-from ._config_base import Section
+from ._config_base import Section, at_least
 from .align.config import AlignConfig
 from .errors import ConfigError
 from .segment.config import SegmentConfig
@@ -78,17 +78,13 @@ class ExecutorConfig(Section):
     @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
     @classmethod
     def _positive(cls, v: int | None) -> int | None:
-        if v is not None and v < 1:
-            raise ValueError("must be >= 1")
-        return v
+        return at_least(1, v)
 
     @field_validator("ray_num_gpus_per_actor", "ray_num_cpus_per_actor", "ray_num_cpus_light", "ray_max_retries",
                      "progress_seconds")
     @classmethod
     def _not_negative(cls, v: float | None) -> float | None:
-        if v is not None and v < 0:
-            raise ValueError("must be >= 0")
-        return v
+        return at_least(0, v)
 
 
 class ReviewConfig(Section):

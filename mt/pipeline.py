@@ -16,6 +16,7 @@ from typing import Any
 from .config import RunConfig
 from .errors import MtError
 from .run import RunResult, build_review, finish_run, run_digest, run_signature, up_to_date
+from .translate.base import TranslatorLike
 from .steps import AlignStep, ParseStep, ReadStep, SegmentStep, Step, TranslateStep, WriteStep
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 __all__ = ["RunResult", "align_files", "build_steps", "plan_run", "run_pipeline"]
 
 
-def build_steps(config: RunConfig, translator: Any = None, output: Any = None) -> list[Step]:
+def build_steps(config: RunConfig, translator: TranslatorLike | None = None, output: Any = None) -> list[Step]:
     """The steps of a run, in order.
 
     Cheap steps are built first so that a config error (unknown segmenter) is reported before a model
@@ -103,7 +104,7 @@ def align_files(paths: Any, config: RunConfig | None = None) -> Any:
                    "th_line": v.th_line, "th": v.th, "score": v.score, "reason": v.reason}
 
 
-def run_pipeline(config: RunConfig, *, translator: Any = None) -> RunResult:
+def run_pipeline(config: RunConfig, *, translator: TranslatorLike | None = None) -> RunResult:
     """Run the whole batch job described by ``config`` and return where the corpus is and its manifest.
 
     ``translator`` lets a caller pass an already-loaded engine (tests, notebooks);

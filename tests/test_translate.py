@@ -218,3 +218,13 @@ def test_progress_bar_counts_sentences(tiny_model_dir: Path, capsys: pytest.Capt
         assert tr._bar.n == len(TH) + 1 and tr._bar.total == len(TH) + 1
     err = capsys.readouterr().err
     assert "sent/s" in err or "s/sent" in err
+
+
+def test_a_passed_translator_must_look_like_one(tmp_path):
+    from mt.config import load_config
+    from mt.pipeline import run_pipeline
+
+    cfg = load_config(None, {"input.paths": [str(tmp_path)], "output.dir": str(tmp_path / "out"),
+                             "segment.engine": "whitespace"})
+    with pytest.raises(ConfigError, match=r"translator passed in \(object\) lacks translate.*fix: pass an"):
+        run_pipeline(cfg, translator=object())

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_text_atomic
 from ..errors import OutputError
 from .corpus import Corpus, load_corpus, review_payload
 from .flags import DEFAULT, DESCRIPTIONS, FLAGS, SEVERITY, FlagConfig
@@ -126,23 +125,11 @@ def build_report(output_dir: Path, *, flag_config: FlagConfig | None = None,
     corpus = load_corpus(output_dir)
     html = render_report(corpus, flag_config or DEFAULT)
     target = Path(out) if out is not None else output_dir / REPORT_FILE
-    write_atomic(target, html)
-    log.info("wrote %s (%d rows, %.1f MB)", target, len(corpus.rows), len(html.encode()) / 1e6)
-    return target
-
-
-def write_atomic(target: Path, text: str) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(target, html, mode=0o644)
     except OSError as exc:
         raise OutputError(f"cannot write {target.name}: {exc.strerror}", where=str(target),
                           fix="check that the directory exists and is writable") from exc
+    log.info("wrote %s (%d rows, %.1f MB)", target, len(corpus.rows), len(html.encode()) / 1e6)
+    return target

@@ -5,7 +5,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..config import RunConfig
+from ..errors import ConfigError
 from ..records import Doc
+from ..translate.base import TranslatorLike
 from .base import Resources, Step
 
 
@@ -17,7 +19,7 @@ class TranslateStep(Step):
     name = "translate"
     resources = Resources(pool="translate", loads_model=True, wants_gpu=True, fills_cpus=True)
 
-    def __init__(self, config: RunConfig, translator: Any = None, docs_per_batch: int = 16):
+    def __init__(self, config: RunConfig, translator: TranslatorLike | None = None, docs_per_batch: int = 16):
         super().__init__()
         self.config = config
         self.docs_per_batch = docs_per_batch
@@ -27,7 +29,11 @@ class TranslateStep(Step):
             from ..translate import load_translator
 
             translator = load_translator(config.translate, progress=False if config.quiet else None)
-        self.translator = translator
+        if not isinstance(translator, TranslatorLike):
+            raise ConfigError(f"the translator passed in ({type(translator).__name__}) lacks translate(texts, "
+                              "src_lang), signature(), close() or is_real", where="run_pipeline(translator=...)",
+                              fix="pass an mt.translate.load_translator(...) result, or None to load from [translate]")
+        self.translator: TranslatorLike = translator
 
     @property
     def is_real(self) -> bool:

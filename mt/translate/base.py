@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass
@@ -16,6 +16,20 @@ class Translation:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@runtime_checkable
+class TranslatorLike(Protocol):
+    """What the translate step needs of a translator (:class:`mt.translate.translator.Translator`, or one a
+    caller passes in: a test double, a notebook's already-loaded engine)."""
+
+    is_real: bool
+
+    def translate(self, texts: list[str], src_lang: str) -> list[Translation]: ...
+
+    def signature(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

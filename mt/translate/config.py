@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from .._config_base import Section
+from .._config_base import Section, at_least
 
 
 class TranslateConfig(Section):
@@ -89,6 +89,4 @@ class TranslateConfig(Section):
     @field_validator("beam_size", "max_new_tokens", "max_input_tokens", "batch_tokens")
     @classmethod
     def _positive(cls, v: int | None) -> int | None:
-        if v is not None and v < 1:
-            raise ValueError("must be >= 1")
-        return v
+        return at_least(1, v)
