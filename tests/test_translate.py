@@ -224,7 +224,8 @@ def test_a_passed_translator_must_look_like_one(tmp_path):
     from mt.config import load_config
     from mt.pipeline import run_pipeline
 
-    cfg = load_config(None, {"input.paths": [str(tmp_path)], "output.dir": str(tmp_path / "out"),
+    (tmp_path / "pages").mkdir()
+    cfg = load_config(None, {"input.paths": [str(tmp_path / "pages")], "output.dir": str(tmp_path / "out"),
                              "segment.engine": "whitespace"})
     with pytest.raises(ConfigError, match=r"translator passed in \(object\) lacks translate.*fix: pass an"):
         run_pipeline(cfg, translator=object())
