@@ -43,6 +43,15 @@ class OutputConfig(Section):
     parquet_rows_per_shard: int = 50_000
     force: bool = False             # re-run even when OUTPUT_DIR already holds the corpus of these inputs and config
     license: str | None = None      # dataset card license (SPDX id, e.g. "cc-by-4.0"); None: "other", check the source
+    min_scores: dict[str, float] = {}   # drop sentence rows under these scores, e.g. {align = 0.6} (filtered.jsonl)
+    drop_flags: list[str] = []          # drop sentence rows with these pipeline flags, e.g. ["degenerate"]
+
+    @field_validator("min_scores")
+    @classmethod
+    def _known_scores(cls, v: dict[str, float]) -> dict[str, float]:
+        from .write.filters import check_min_scores
+
+        return check_min_scores(v)
 
     @field_validator("formats")
     @classmethod

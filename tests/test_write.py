@@ -368,3 +368,30 @@ def test_tmx_lxml_io_errors_become_os_errors(tmp_path):
         tmx.write(sentence_rows(make_doc("a")), [])
     assert info.value.errno == errno.ENOSPC and info.value.filename.endswith("corpus.tmx")
     tmx.close()
+
+
+def test_output_filters_drop_rows_with_their_reason_and_keep_the_accounting(tmp_path):
+    from mt.write.filters import RowFilters
+
+    out = tmp_path / "out"
+    w = CorpusWriter(out, ["jsonl"], SIG, filters=RowFilters(drop_flags=("degenerate",)))
+    w.write(make_doc("a"))
+    w.finish({})
+    rows = [json.loads(x) for x in (out / "corpus.jsonl").read_text().splitlines()]
+    filtered = [json.loads(x) for x in (out / "filtered.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in filtered] == ["a:7:0"] and filtered[0]["filter_reason"] == "flag degenerate"
+    assert "a:7:0" not in {r["id"] for r in rows} and len(rows) == 2
+    c = w.counts.as_dict()
+    assert c["rows_filtered_by_reason"] == {"flag degenerate": 1}
+    assert c["lines_in"] == c["lines_in_corpus"] + c["lines_set_aside"]
+    aside = {r["line"]: r["reason"] for r in map(json.loads, (out / "set_aside.jsonl").read_text().splitlines())}
+    assert aside[7].startswith("all its rows filtered out ([output] filters): flag degenerate")
+    assert "Rows dropped by the run's `[output]` filters" in (out / "README.md").read_text()
+
+
+def test_output_filters_are_validated_in_the_config():
+    from mt.config import load_config
+
+    with pytest.raises(ConfigError, match=r"output.min_scores.*unknown score 'bleu'; scores: align"):
+        load_config(None, {"output.min_scores": {"bleu": 0.5}})
+    assert load_config(None, {"output.min_scores": {"align": 0.6}}).output.min_scores == {"align": 0.6}

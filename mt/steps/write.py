@@ -34,10 +34,12 @@ class WriteStep(Step):
     def open(self) -> Any:
         if self.writer is None:
             from ..write import CorpusWriter
+            from ..write.filters import RowFilters
 
             out = self.config.output
+            filters = RowFilters(min_scores=dict(out.min_scores), drop_flags=tuple(out.drop_flags))
             self.writer = CorpusWriter(out.dir, list(out.formats), self.run_signature, out.parquet_rows_per_shard,
-                                       output=self.output)
+                                       output=self.output, filters=filters)
         return self.writer
 
     def apply(self, docs: Iterable[Doc]) -> Iterator[Doc]:

@@ -20,6 +20,7 @@ from ..errors import OutputError
 from ..records import Doc
 from .card import dataset_card
 from .formats import FORMATS
+from .filters import RowFilters
 from .outdir import CORPUS_KIND, MANIFEST, OutputDir, is_space_error, space_error
 from .rows import caption_rows, sentence_rows, set_aside_rows
 
@@ -46,6 +47,7 @@ class Counts:
         self.problems: list[dict[str, Any]] = []
         self.docs_without_thai: list[str] = []     # pages that gave no Thai corpus row
         self.formats: Counter[str] = Counter()     # documents per input format (as parsed)
+        self.filtered: Counter[str] = Counter()    # sentence rows dropped by the [output] filters, by reason
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class Counts:
             "docs_by_format": dict(sorted(self.formats.items())),
             "docs_without_thai": len(self.docs_without_thai),
             "files_without_thai": self.docs_without_thai[:20],
+            "rows_filtered_by_reason": dict(sorted(self.filtered.items())),
         }
 
 
@@ -71,7 +74,7 @@ class CorpusWriter:
     """
 
     def __init__(self, out_dir: str | Path, formats: list[str], signature: dict[str, Any],
-                 rows_per_shard: int = 50_000, output: OutputDir | None = None):
+                 rows_per_shard: int = 50_000, output: OutputDir | None = None, filters: RowFilters | None = None):
         self.out_dir = Path(out_dir)
         self.signature = signature
         self.counts = Counts()
@@ -81,6 +84,8 @@ class CorpusWriter:
         if self._own_output:
             self.output.open()
         self._closed = False
+        self.filters = filters or RowFilters()
+        self._filtered: Any = None          # filtered.jsonl, opened at the first dropped row
         self._ids: set[str] = set()
         self.manifest: dict[str, Any] = {}
         try:
@@ -102,8 +107,9 @@ class CorpusWriter:
     def _write(self, doc: Doc) -> None:
         sentences = sentence_rows(doc)
         captions = caption_rows(doc)
-        aside = set_aside_rows(doc, sentences, captions)
         self._check_ids(doc, sentences + captions)
+        sentences, dropped = self._filter(sentences)
+        aside = set_aside_rows(doc, sentences, captions, {d["id"]: d["reason"] for d in dropped})
         for fmt in self._formats:
             fmt.write(sentences, captions)
         for row in aside:
@@ -127,6 +133,21 @@ class CorpusWriter:
         c.formats[doc.format + ("" if doc.meta.get("format_from", "suffix") == "suffix" else " (from content)")] += 1
         if not sentences:
             c.docs_without_thai.append(doc.file)
+
+    def _filter(self, sentences: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Apply the ``[output]`` filters; every dropped row goes whole, with its reason, to filtered.jsonl."""
+        if not self.filters:
+            return sentences, []
+        kept, dropped, by_reason = self.filters.split(sentences)
+        if dropped:
+            if self._filtered is None:
+                self._filtered = open(self.tmp / "filtered.jsonl", "w", encoding="utf-8")
+            rows = {r["id"]: r for r in sentences}
+            for d in dropped:
+                self._filtered.write(json.dumps({**rows[d["id"]], "filter_reason": d["reason"]},
+                                                ensure_ascii=False) + "\n")
+            self.counts.filtered.update(by_reason)
+        return kept, dropped
 
     def _check_ids(self, doc: Doc, rows: list[dict[str, Any]]) -> None:
         """Row ids are unique by construction (doc ids, line, block, unit number); say so loudly if not."""
@@ -168,6 +189,8 @@ class CorpusWriter:
             fmt.close()
         self._set_aside.close()
         self._problems.close()
+        if self._filtered is not None:
+            self._filtered.close()
         manifest = {"kind": CORPUS_KIND, **manifest, "counts": self.counts.as_dict(), "signature": self.signature}
         fingerprints = [f.fingerprint for f in self._formats if getattr(f, "fingerprint", None)]
         if fingerprints:
@@ -184,7 +207,7 @@ class CorpusWriter:
             return
         self._closed = True
         for handle in (*getattr(self, "_formats", ()), getattr(self, "_set_aside", None),
-                       getattr(self, "_problems", None)):
+                       getattr(self, "_problems", None), getattr(self, "_filtered", None)):
             try:
                 if handle is not None:
                     handle.close()

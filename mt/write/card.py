@@ -114,6 +114,11 @@ def _body(manifest: dict[str, Any], review: dict[str, Any] | None) -> list[str]:
             "docs", "lines_in", "lines_in_corpus", "lines_set_aside", "rows_sentences", "rows_captions",
             "rows_translated", "input_problems")]
         lines.append("")
+        filtered = counts.get("rows_filtered_by_reason") or {}
+        if filtered:
+            lines += ["Rows dropped by the run's `[output]` filters (each whole, with its reason, in "
+                      "`filtered.jsonl`; a line all of whose rows were dropped is in `set_aside.jsonl`):", "",
+                      "| reason | rows |", "| --- | ---: |", *(f"| {k} | {v} |" for k, v in filtered.items()), ""]
     if sig:
         lines += ["## Signature", "", "```json", json.dumps(sig, ensure_ascii=False, indent=2, sort_keys=True), "```", ""]
     return lines + _license_and_citation(manifest, review)

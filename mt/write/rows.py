@@ -70,11 +70,18 @@ def caption_rows(doc: Doc) -> list[dict[str, Any]]:
     return rows
 
 
-def set_aside_rows(doc: Doc, sentences: list[dict], captions: list[dict]) -> list[dict[str, Any]]:
+def set_aside_rows(doc: Doc, sentences: list[dict], captions: list[dict],
+                   filtered: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every line (or text block, for HTML blocks that share a source line) of ``doc`` that no corpus row
-    comes from, with its reason."""
-    in_corpus = {(u.line, u.block) for u in doc.units} | {
+    comes from, with its reason. ``filtered``: ids of sentence rows the ``[output]`` filters dropped -> why."""
+    kept = {r["id"] for r in sentences}
+    in_corpus = {(u.line, u.block) for u in doc.units if u.id in kept} | {
         (v.line, v.block) for v in doc.vi_lines if v.relation in PAIRED_RELATIONS and v.th is not None}
+    why_filtered: dict[tuple[int, int], str] = {}
+    for u in doc.units:
+        if filtered and u.id in filtered:
+            why_filtered.setdefault((u.line, u.block), f"all its rows filtered out ([output] filters): "
+                                                       f"{filtered[u.id]}")
     problems = {p["line"]: p for p in doc.problems if p.get("line")}
     whole_file = next((p for p in doc.problems if p.get("all_lines")), None)
     vi_by_line = {(v.line, v.block): v for v in doc.vi_lines}
@@ -82,9 +89,9 @@ def set_aside_rows(doc: Doc, sentences: list[dict], captions: list[dict]) -> lis
     for line in doc.lines:
         if (line.line, line.block) in in_corpus:
             continue
+        reason = why_filtered.get((line.line, line.block)) or _reason(line, problems, whole_file, vi_by_line)
         rows.append({"doc_id": doc.doc_id, "file": doc.file, "line": line.line, "block": line.block,
-                     "kind": line.kind, "reason": _reason(line, problems, whole_file, vi_by_line),
-                     "text": line.text})
+                     "kind": line.kind, "reason": reason, "text": line.text})
     return rows
 
 
