@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+rom ..text import arabic_digits, be_to_ce, ce_to_be, is_be_year
+
 # Severity weight of each flag; the order of this dict is the display order.
 SEVERITY: dict[str, float] = {
     "untranslated": 10.0,
@@ -79,7 +81,6 @@ class FlagConfig:
 DEFAULT = FlagConfig()
 
 _THAI_LETTER = re.compile(r"[\u0E01-\u0E4E]")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _NUMBER = re.compile(r"(?<!\d)\d+(?:[.,]\d+)*")
 _LATIN_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF][A-Za-z0-9\u00C0-\u024F\u1E00-\u1EFF]*")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -107,7 +108,6 @@ _TH_NUMBER_WORDS = {
     "ม.ค.": 1, "ก.พ.": 2, "มี.ค.": 3, "เม.ย.": 4, "พ.ค.": 5, "มิ.ย.": 6, "ก.ค.": 7, "ส.ค.": 8,
     "ก.ย.": 9, "ต.ค.": 10, "พ.ย.": 11, "ธ.ค.": 12,
 }
-BE_OFFSET = 543
 
 
 def _text(value: Any) -> str:
@@ -149,7 +149,7 @@ _TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:])")
 def _number_tokens(text: str) -> list[tuple[str, bool]]:
     """(canonical number, hard) pairs. A number glued to a preceding letter ("COP28",
     "km2", "G7") is soft: it may satisfy a match but is never reported as missing."""
-    text = text.translate(_THAI_DIGITS)
+    text = arabic_digits(text)
     if ":" in text:
         text = _TIME.sub(r"\1.\2", text)      # 9:30 -> 9.30, as Thai writes 09.30 น.
     out = []
@@ -182,10 +182,10 @@ def _year_variants(number: str, *, thai_side: bool) -> set[str]:
     if not number.isdigit():
         return {number}
     value = int(number)
-    if thai_side and 2400 <= value <= 2700:
-        return {number, str(value - BE_OFFSET)}
-    if not thai_side and 1857 <= value <= 2157:
-        return {number, str(value + BE_OFFSET)}
+    if thai_side and is_be_year(value):
+        return {number, str(be_to_ce(value))}
+    if not thai_side and is_be_year(ce_to_be(value)):
+        return {number, str(ce_to_be(value))}
     return {number}
 
 
