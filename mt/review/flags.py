@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-rom ..text import arabic_digits, be_to_ce, ce_to_be, is_be_year
+from ..text import arabic_digits, be_to_ce, ce_to_be, is_be_year
 
 # Severity weight of each flag; the order of this dict is the display order.
 SEVERITY: dict[str, float] = {
