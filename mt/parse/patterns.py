@@ -201,3 +201,44 @@ def is_ad(text: str) -> bool:
 BYLINE_SEP = re.compile(r"\s+[-–/]\s+|\s*,\s*")
 BYLINE_PREFIX = re.compile(r"^\s*(?:โดย|ผู้เขียน|ข่าว|ภาพและข่าว|เรื่องและภาพ|เรื่อง|Theo|Bài và ảnh|Bài|Tác giả)\s*[:：]?\s+", re.I)
 SENTENCE_END = re.compile(r"[.!?…;:”\"')\]]\s*$|\.\.\.\s*$")
+
+
+# ----------------------------------------------------------------- non-text lines
+_IMG_EXT = r"(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?|heic)"
+# a line that ends with an image file name (alt-text glued to it, or a URL of an image)
+IMAGE_TAIL = re.compile(r"(?:^|[\s/_-])[^\s/]*\." + _IMG_EXT + r"(?:\?\S*)?\s*\)?\s*$", re.IGNORECASE)
+URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
+# the Vietnamese image suffix that vietnam.vn puts on alt-text ("... - ảnh 1", "... (ảnh: X)")
+VI_IMAGE_SUFFIX = re.compile(r"\s*[-–—]\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$|\s*[(\[]\s*[Ảả]nh\s*[:：][^()\[\]]{0,60}[)\]]\s*\.?\s*$")
+# a Thai caption tail that says "screenshot" / "photo by" (no colon, so not a credit split off)
+CAPTION_TAIL = re.compile(r"[-–—]\s*(?:ภาพหน้าจอ|ภาพถ่ายหน้าจอ|ภาพจากหน้าจอ|ภาพประกอบ|ภาพ(?:ถ่าย)?(?:โดย|จาก)\s*\S.{0,60}"
+                          r"|ภาพ(?:ถ่าย)?\s*[:：].{0,60})\s*\.?\s*$")
+
+_AGENCIES = (r"TTXVN|VNA|VOV(?:\d|\.vn|\.VN)?|VTV\d?|VGP|VNP|VNS|TTO|Vietnam\+|VietnamPlus|VNExpress"
+             r"|วีโอวี(?:\.เวียดนาม)?|ทีทีเอ็กซ์วีเอ็น|วีเอ็นเอ|วีทีวี|วีจีพี|เวียดนามพลัส")
+AGENCY_ONLY = re.compile(r"^\s*[(\[]?\s*(?:" + _AGENCIES + r")\s*[)\]]?\s*\.?\s*$", re.IGNORECASE)
+_SIG_PART = r"[^\s/()\[\]:：]{1,30}(?:\s+[^\s/()\[\]:：]{1,30}){0,3}"
+AGENCY_SIGNATURE = re.compile(r"^\s*[(\[]?\s*" + _SIG_PART + r"(?:\s*/\s*" + _SIG_PART + r"){1,3}\s*[)\]]?\s*\.?\s*$")
+
+
+def image_file_line(text: str) -> bool:
+    """The line is (or ends with) an image file name or image URL: ``<alt> 0.png``, ``https://.../a.webp``."""
+    return bool(IMAGE_TAIL.search(text))
+
+
+def agency_signature(text: str) -> bool:
+    """A reporter / agency signature on its own line: ``TTXVN``, ``Thu Hà/VOV``, ``PV/VOV.vn``, ``พีวี/วีโอวี.เวียดนาม``."""
+    t = text.strip()
+    if len(t) > 60 or not t:
+        return False
+    if AGENCY_ONLY.match(t):
+        return True
+    if not AGENCY_SIGNATURE.match(t):
+        return False
+    parts = [p.strip(" ()[].") for p in t.split("/")]
+    # every part is a name (letters; no numbers: "22/12/2023", "1/2" are not signatures)
+    return all(p and re.search(r"[^\W\d_]", p) and not re.search(r"\d", p) for p in parts)
+
+
+def strip_urls(text: str) -> str:
+    return re.sub(r"\s{2,}", " ", URL_IN_TEXT.sub(" ", text)).strip(" -–—|:()[]")
