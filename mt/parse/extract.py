@@ -149,6 +149,9 @@ def md_line(text: str) -> tuple[str, set[str], int, str | None]:
     return normalize_line(re.sub(r"\s{2,}", " ", s).strip()), markup, level, url
 
 
+_MAX_CELLS = 32        # a "row" of more cells is not a table a page shows (one text block then)
+
+
 def _table_cells(s: str) -> list[str]:
     """The non-empty cells of a table row of several cells (``| a | b |``); [] for any other line."""
     st = s.strip()
@@ -156,7 +159,7 @@ def _table_cells(s: str) -> list[str]:
         return []
     cells = [c.strip() for c in _MD_IMG.sub(lambda m: m.group(0).replace("|", "\x00"), st).strip("|").split("|")]
     cells = [c.replace("\x00", "|") for c in cells if c]
-    return cells if len(cells) >= 2 else []
+    return cells if 2 <= len(cells) <= _MAX_CELLS else []
 
 
 def blocks_md(lines: list[str]) -> list[Block]:

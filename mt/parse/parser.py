@@ -107,13 +107,12 @@ class PageParser:
     def _kind_of(self, ln: Line) -> None:
         """The kind a line shows by itself (pass 1)."""
         text = ln.text
-        if P.IMAGE_FILE.match(text) and " " not in text.strip():
-            self._set_aside(ln, "image", "image file name")      # a bare file name (or an alt-text that is one)
-            ln.lang = None
-        elif P.image_file_line(text) and (ln.lang != "vi" or not P.strip_image_suffix(text).strip()
-                                          or P.BARE_URL.match(text)):
-            # alt-text glued to an image file name ("<Thai alt> 0.png"), an image URL
+        bare = bool(P.IMAGE_FILE.match(text)) and " " not in text.strip()
+        if bare or (P.image_file_line(text) and (ln.lang != "vi" or not P.strip_image_suffix(text).strip())):
+            # a bare file name or image URL, or alt-text glued to an image file name ("<Thai alt> 0.png")
             self._set_aside(ln, "image", "image URL" if P.URL_IN_TEXT.match(text.strip()) else "image file name")
+            if bare:
+                ln.lang = None
         elif P.is_ad(text):
             ln.kind = "artefact"
             ln.info["artefact"] = "ad placeholder"

@@ -58,7 +58,7 @@ class ThaiStructure:
 
     def prev_nonblank(self, i: int, max_blank: int = 3) -> int | None:
         j, blanks = i - 1, 0
-        while j >= 0 and self.lines[j].kind == "blank":
+        while j >= 0 and (self.lines[j].kind == "blank" or "syntax" in self.markups[j]):   # |---| rows too
             blanks += 1
             if blanks > max_blank:
                 return None
@@ -114,6 +114,16 @@ class ThaiStructure:
                                         for j in self.content if j < p)
         return False
 
+    def row_has_image(self, i: int) -> bool:
+        """A table cell on the same row (source line) as an image cell."""
+        line = self.lines[i].line
+        j = i - 1
+        while j >= 0 and self.lines[j].line == line:
+            if self.markups[j] & {"img", "img_empty"}:
+                return True
+            j -= 1
+        return False
+
     def caption_evidence(self, i: int) -> bool:
         return self.own_caption_evidence(i) or self.after_image(i, for_title=True)
 
@@ -163,6 +173,7 @@ class ThaiStructure:
             ln = lines[i]
             p = self.prev_nonblank(i)
             after_img_cell = p is not None and (self.markups[p] & {"img", "img_empty"} or lines[p].kind == "image")
+            after_img_cell = after_img_cell or self.row_has_image(i)
             n = len(ln.text)
             if self.markups[i] & {"img", "figcaption"}:
                 ln.kind = "caption_th"
