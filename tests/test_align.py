@@ -12,7 +12,8 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 from mt.align import Aligner, decide  # noqa: E402
 from mt.align.api import align_files  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
-from mt.align.signals import NameMatcher, credit_score, length_score, numbers_score  # noqa: E402
+from mt.align.signals import (NameMatcher, credit_score, length_score, numbers_score,  # noqa: E402
+                              title_length_score, title_like)
 from mt.config import RunConfig  # noqa: E402
 from mt.embed import get_embedder  # noqa: E402
 from mt.errors import ConfigError, MissingExtraError  # noqa: E402
@@ -98,6 +99,29 @@ def test_html_page(parser: PageParser, aligner: Aligner) -> None:
     assert v[17].scores["credit"] == 1.0 and v[17].scores["names"] == 1.0
     assert v[11].relation in ("title", "translation")                # "Bộ trưởng ... tiếp Đại sứ Nhật Bản"
     assert v[11].th_line in (7, 12)
+
+
+def test_shortened_title_as_alt_text_is_the_title(parser: PageParser, aligner: Aligner) -> None:
+    """``Đại sứ X: Việt Nam và Sri Lanka`` (alt-text in an image table cell of a markdown page saved as .txt)
+    is the title ``เอกอัครราชทูต X: เวียดนามและศรีลังกายังมีศักยภาพ...``, about twice as long."""
+    doc = aligned(PAGES / "md_saved_as_txt.txt", parser, aligner)
+    v = by_line(doc)
+    assert (v[11].relation, v[11].th_line) == ("title", 5)
+    assert v[11].vi == "Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka" and v[11].scores["length"] == 1.0
+    assert doc.lines[10].info["title_like"] == "source URL slug"     # its words are the URL's slug
+    assert doc.meta["title_vi"] == v[11].vi
+
+
+def test_title_like_lines_and_abridged_title_length() -> None:
+    assert title_like("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka")
+    assert not title_like("Các đại biểu dự hội nghị tổng kết công tác năm 2023.")   # a sentence
+    assert not title_like("Chia sẻ")
+    th = "เอกอัครราชทูต Trinh Thi Tam: เวียดนามและศรีลังกายังมีศักยภาพความร่วมมืออีกมาก"
+    assert title_length_score("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka", th) == 1.0
+    assert length_score("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka", th) < 0.2     # what it was scored before
+    assert title_length_score("Đại sứ", th) < 0.2                                    # too short to be the title
+    long_vi = "Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka còn nhiều tiềm năng hợp tác trong nhiều lĩnh vực khác"
+    assert title_length_score(long_vi, "สั้น") == length_score(long_vi, "สั้น")
 
 
 def test_orphan_and_cut_page(parser: PageParser, aligner: Aligner) -> None:

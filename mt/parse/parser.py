@@ -251,6 +251,27 @@ class PageParser:
         repeated = [t for t, n in counts.items() if n >= 2]
         if repeated:
             doc.meta["title_vi"] = repeated[0]
+        self._slug_title(doc)
+
+    @staticmethod
+    def _slug_title(doc: Doc) -> None:
+        """The Vietnamese alt-text whose words are the source URL's slug (``/bo-ngoai-giao-gap-mat-...``,
+        Vietnamese without diacritics) is the article's Vietnamese title, shortened or not."""
+        slug = P.url_slug_words(doc.meta.get("source_url"))
+        if len(slug) < 3:
+            return
+        vi_at = {ln.line: ln for ln in doc.lines if ln.kind == "caption_vi"}
+        best, best_hits = None, 0
+        for v in doc.vi_lines:
+            if v.line not in vi_at:
+                continue
+            words = P.vi_words(v.vi)
+            hits = sum(1 for w in dict.fromkeys(words) if w in slug)
+            if len(words) >= 3 and hits >= 4 and hits >= 0.8 * len(set(words)) and hits > best_hits:
+                best, best_hits = v, hits
+        if best is not None:
+            vi_at[best.line].info["title_like"] = "source URL slug"
+            doc.meta["title_vi"] = doc.meta.get("title_vi") or best.vi
 
 
 def parse_doc(doc: Doc, parser: PageParser | None = None) -> Doc:

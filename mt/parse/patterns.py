@@ -242,3 +242,24 @@ def agency_signature(text: str) -> bool:
 
 def strip_urls(text: str) -> str:
     return re.sub(r"\s{2,}", " ", URL_IN_TEXT.sub(" ", text)).strip(" -–—|:()[]")
+
+
+# ----------------------------------------------------------------- titles
+def vi_words(text: str) -> list[str]:
+    """Words of a Vietnamese text without diacritics, lower case (``Đại sứ`` -> ``dai``, ``su``)."""
+    return re.findall(r"[a-z0-9]+", strip_diacritics(split_title_credit(text)).lower().replace("đ", "d"))
+
+
+def split_title_credit(text: str) -> str:
+    cr = split_credit(text)
+    return text[cr[0][0]:cr[0][1]] if cr else text
+
+
+def url_slug_words(url: str | None) -> set[str]:
+    """Words of the last path segment of a URL (``.../dai-su-tam-viet-nam-301234.html`` -> dai, su, tam, viet, nam)."""
+    if not url:
+        return set()
+    path = re.sub(r"[?#].*$", "", url).rstrip("/")
+    seg = path.rsplit("/", 1)[-1]
+    seg = re.sub(r"\.(?:html?|php|aspx?)$", "", seg, flags=re.I)
+    return {w for w in re.split(r"[-_]+", seg.lower()) if w and not re.fullmatch(r"[a-z]?\d+", w)}
