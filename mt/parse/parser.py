@@ -24,6 +24,8 @@ from .structure import ThaiStructure
 from .extract import Block, blocks_html, blocks_md, blocks_txt, looks_like_html, looks_like_markdown
 
 log = logging.getLogger(__name__)
+_SPACE_RUN = re.compile(r"\s{2,}")
+_LANGID_CHARS = 5000       # the language of a line is read from its start (lingua is slow on megabyte lines)
 
 THAI_CONTENT = ("title", "lead", "body", "heading", "caption_th", "byline")
 
@@ -90,13 +92,13 @@ class PageParser:
     def _pass_local(self, lines: list[Line], blocks: list[Block]) -> None:
         for ln, b in zip(lines, blocks):
             if ln.kind == "invalid":
-                ln.lang = self.langid.detect(ln.text) if ln.text else None
+                ln.lang = self.langid.detect(ln.text[:_LANGID_CHARS]) if ln.text else None
                 continue
             text = ln.text
             if not text.strip():
                 ln.kind = "image" if b.markup & {"img_empty"} else ("chrome" if "syntax" in b.markup else "blank")
                 continue
-            ln.lang = self.langid.detect(text)
+            ln.lang = self.langid.detect(text[:_LANGID_CHARS])
             self._kind_of(ln)
 
     @staticmethod
@@ -106,7 +108,7 @@ class PageParser:
 
     def _kind_of(self, ln: Line) -> None:
         """The kind a line shows by itself (pass 1)."""
-        text = ln.text
+        text = _SPACE_RUN.sub(" ", ln.text)    # the patterns see one space for a run (linear on any line)
         bare = bool(P.IMAGE_FILE.match(text)) and " " not in text.strip()
         if bare or (P.image_file_line(text) and (ln.lang != "vi" or not P.strip_image_suffix(text).strip())):
             # a bare file name or image URL, or alt-text glued to an image file name ("<Thai alt> 0.png")

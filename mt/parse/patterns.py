@@ -85,11 +85,11 @@ _TH_PHOTO_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|
 _VI_CREDIT_LABEL = r"Ảnh minh họa|Ảnh minh hoạ|Ảnh|Nguồn|Theo|Photo|Source"
 _WHO = r"[^()\[\]\n]{1,80}?"
 
-CREDIT_BRACKET = re.compile(r"(?P<pre>\s*[-–—]?\s*)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_BRACKET = re.compile(r"(?P<pre>(?<!\s)\s*(?:[-–—]\s*)?)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
                             + r")\s*[:：]\s*(?P<who>" + _WHO + r")\s*[)\]]\s*[.。]?\s*$", re.IGNORECASE)
-CREDIT_DASH = re.compile(r"(?P<pre>\s*[-–—|]\s*|\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_DASH = re.compile(r"(?P<pre>(?<!\s)\s*[-–—|]\s*|(?<!\s)\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
                          + r")\s*[:：]\s*(?P<who>[^:：()\n]{1,60}?)\s*[.]?\s*$", re.IGNORECASE)
-CREDIT_ONLY = re.compile(r"^\s*[(\[]?\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_ONLY = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
                          + r")\s*[:：]\s*(?P<who>[^()\[\]\n]{1,80}?)\s*[)\]]?\s*[.]?\s*$", re.IGNORECASE)
 _URLISH = re.compile(r"^(?:https?:|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
 
@@ -113,7 +113,7 @@ def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
     return None
 
 
-_VI_THEO = re.compile(r"^\s*[(\[]?\s*(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
+_VI_THEO = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
 
 
 def credit_only(text: str) -> tuple[str, str] | None:
@@ -129,7 +129,7 @@ def credit_only(text: str) -> tuple[str, str] | None:
 # ----------------------------------------------------------------- source footers / urls
 _URL = (r"(?P<url>https?://\S*|https?:/?|https?|htt?p?|www\.\S*"
         r"|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|th|asia|info)(?:/\S*)?)")
-SOURCE_FOOTER = re.compile(r"^\s*(?:ที่มา|แหล่งที่มา|ลิงค์ที่มา|ลิงก์ที่มา|อ้างอิง|source|nguồn|theo)\s*[:：]?\s*"
+SOURCE_FOOTER = re.compile(r"^\s*(?:ที่มา|แหล่งที่มา|ลิงค์ที่มา|ลิงก์ที่มา|อ้างอิง|source|nguồn|theo)\s*(?:[:：]\s*)?"
                            + _URL + r"\s*$", re.IGNORECASE)
 BARE_URL = re.compile(r"^\s*(?P<url>(?:https?://|www\.)\S+)\s*$", re.IGNORECASE)
 
@@ -140,12 +140,12 @@ def source_url(text: str) -> str | None:
 
 
 # ----------------------------------------------------------------- images
-IMAGE_FILE = re.compile(r"^\s*\S*?[\w-]+\.(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(?:\?\S*)?\s*$", re.IGNORECASE)
+IMAGE_FILE = re.compile(r"^\s*\S*[\w-]\.(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(?:\?\S*)?\s*$", re.IGNORECASE)
 _VI_IMG_SUFFIX = [
-    re.compile(r"\s*[-–]?\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$"),                             # "...số- Ảnh 1."
-    re.compile(r"\s+[-–]\s*\d{1,3}\s*\S*\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),   # " - 1abc.jpg"
-    re.compile(r"\s*\S+\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),                     # glued file name
-    re.compile(r"\s+[-–]\s*\d{1,3}\s*\.?\s*$"),                                       # " - 1"
+    re.compile(r"(?<!\s)\s*(?:[-–]\s*)?[Ảả]nh\s*\d{1,3}\s*\.?\s*$"),                           # "...số- Ảnh 1."
+    re.compile(r"(?<!\s)\s+[-–]\s*\d{1,3}\s*\S*\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),   # " - 1abc.jpg"
+    re.compile(r"(?<!\s)\s+\S+\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),                   # glued file name
+    re.compile(r"(?<!\s)\s+[-–]\s*\d{1,3}\s*\.?\s*$"),                                     # " - 1"
 ]
 
 
@@ -198,7 +198,7 @@ def is_ad(text: str) -> bool:
 
 
 # ----------------------------------------------------------------- bylines
-BYLINE_SEP = re.compile(r"\s+[-–/]\s+|\s*,\s*")
+BYLINE_SEP = re.compile(r"(?<!\s)\s+[-–/]\s+|(?<!\s)\s*,\s*")
 BYLINE_PREFIX = re.compile(r"^\s*(?:โดย|ผู้เขียน|ข่าว|ภาพและข่าว|เรื่องและภาพ|เรื่อง|Theo|Bài và ảnh|Bài|Tác giả)\s*[:：]?\s+", re.I)
 SENTENCE_END = re.compile(r"[.!?…;:”\"')\]]\s*$|\.\.\.\s*$")
 
@@ -206,10 +206,10 @@ SENTENCE_END = re.compile(r"[.!?…;:”\"')\]]\s*$|\.\.\.\s*$")
 # ----------------------------------------------------------------- non-text lines
 _IMG_EXT = r"(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?|heic)"
 # a line that ends with an image file name (alt-text glued to it, or a URL of an image)
-IMAGE_TAIL = re.compile(r"(?:^|[\s/_-])[^\s/]*\." + _IMG_EXT + r"(?:\?\S*)?\s*\)?\s*$", re.IGNORECASE)
+IMAGE_TAIL = re.compile(r"\." + _IMG_EXT + r"(?:\?\S*)?\s*\)?\s*$", re.IGNORECASE)
 URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
 # the Vietnamese image suffix that vietnam.vn puts on alt-text ("... - ảnh 1", "... (ảnh: X)")
-VI_IMAGE_SUFFIX = re.compile(r"\s*[-–—]\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$|\s*[(\[]\s*[Ảả]nh\s*[:：][^()\[\]]{0,60}[)\]]\s*\.?\s*$")
+VI_IMAGE_SUFFIX = re.compile(r"(?<!\s)\s*[-–—]\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$|(?<!\s)\s*[(\[]\s*[Ảả]nh\s*[:：][^()\[\]]{0,60}[)\]]\s*\.?\s*$")
 # a Thai caption tail that says "screenshot" / "photo by" (no colon, so not a credit split off)
 CAPTION_TAIL = re.compile(r"[-–—]\s*(?:ภาพหน้าจอ|ภาพถ่ายหน้าจอ|ภาพจากหน้าจอ|ภาพประกอบ|ภาพ(?:ถ่าย)?(?:โดย|จาก)\s*\S.{0,60}"
                           r"|ภาพ(?:ถ่าย)?\s*[:：].{0,60})\s*\.?\s*$")

@@ -23,6 +23,7 @@ MAX_CAPTION = 400          # a Thai line longer than this after an image is body
 MAX_HEADING = 100
 MAX_TITLE = 250
 _SHARE_LABELS = {"chia se", "share", "แชร์", "chia se bai viet"}
+_MAX_FUZZY = 1000         # longer texts are compared exactly (SequenceMatcher is quadratic)
 _BEFORE_TITLE = ("chrome", "metadata", "image", "invalid", "artefact")
 
 
@@ -43,7 +44,9 @@ def _near(a: str, b: str) -> bool:
     short, long_ = sorted((a, b), key=len)
     if len(short) < 0.8 * len(long_):
         return False
-    return short in long_ or SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
+    if short in long_:
+        return True
+    return len(long_) <= _MAX_FUZZY and SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
 class ThaiStructure:
@@ -213,8 +216,10 @@ class ThaiStructure:
             return
         i = tail[-1]
         text = lines[i].text
+        if len(text) > 80:
+            return
         parts = [s for s in P.BYLINE_SEP.split(text) if s.strip()]
-        if len(text) <= 80 and not re.search(r"\d", text) and (
+        if not re.search(r"\d", text) and (
                 P.BYLINE_PREFIX.match(text) or (len(parts) >= 2 and all(len(s) <= 30 for s in parts))):
             after = [lines[j].kind for j in range(i + 1, len(lines))]
             if all(k not in ("body", "heading", "lead", "caption_th") for k in after):
