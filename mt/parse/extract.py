@@ -337,8 +337,13 @@ class _HtmlWalker:
         return [(line, "".join(parts)) for line, parts in segs if line is not None]
 
 
+# a '<' with another '<' before any '>' opens no tag; the stdlib parser would rescan the rest of the
+# line from every one of them (quadratic on a line of '<a<a<a...'), so they are given as text
+_NOT_A_TAG = re.compile(r"<(?=[^<>]*<)")
+
+
 def blocks_html(lines: list[str]) -> list[Block]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup("\n".join(lines), "html.parser")
+    soup = BeautifulSoup(_NOT_A_TAG.sub("&lt;", "\n".join(lines)), "html.parser")
     return _HtmlWalker(soup, lines).run()

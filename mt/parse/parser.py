@@ -1,15 +1,21 @@
 """Type every line of a page and fill ``Doc.lines``, ``Doc.meta`` and ``Doc.vi_lines``.
 
-The parser works in passes over the extracted blocks:
+The format is read from the content as well as the suffix (a saved HTML page, a ``.txt`` file
+whose lines are markdown): ``doc.format`` is the format parsed, ``doc.meta["format_from"]`` says
+``"suffix"`` or ``"content"``. The parser then works in passes over the extracted blocks:
 
 1. per line: language (script rules + lingua), and the kinds that a line shows by itself
-   (blank, invalid, image, ad artefact, site chrome, metadata, source footer, credit);
+   (blank, invalid, image, ad artefact, site chrome, metadata, source footer, credit, agency
+   signature); lines that are not text (image file names and URLs, signatures) are set aside with
+   ``info["reason"]``, URLs inside Thai text are taken out of it (``info["raw"]`` keeps the line);
 2. the end of the article (comment counter, "source" label, footer, "No data" ...):
    every later text line is chrome (related headlines, category menus);
-3. Thai structure: title, lead, caption_th (after an image / Vietnamese alt-text, or
-   ending with a photo credit), heading, byline, body;
+3. Thai structure (:mod:`mt.parse.structure`): alt-text duplicates of the title, title, lead,
+   caption_th (after an image / Vietnamese alt-text / in an image table cell, or ending with a
+   photo credit; ``info["image_url"]``), heading, byline, body;
 4. credits split off Thai captions (``info["content"]``, ``info["credit"]``), foreign-script
-   fragments flagged, metadata collected, one ViLine per Vietnamese line.
+   fragments flagged, metadata collected, one ViLine per Vietnamese line, the Vietnamese title
+   (alt-text repeated, or matching the source URL's slug).
 """
 from __future__ import annotations
 
@@ -26,8 +32,6 @@ from .extract import Block, blocks_html, blocks_md, blocks_txt, looks_like_html,
 log = logging.getLogger(__name__)
 _SPACE_RUN = re.compile(r"\s{2,}")
 _LANGID_CHARS = 5000       # the language of a line is read from its start (lingua is slow on megabyte lines)
-
-THAI_CONTENT = ("title", "lead", "body", "heading", "caption_th", "byline")
 
 
 class PageParser:
