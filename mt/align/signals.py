@@ -158,6 +158,27 @@ def length_score(vi: str, th: str) -> float | None:
     return math.exp(-(math.log(r) ** 2) / (2 * 0.3 ** 2))
 
 
+_SENTENCE_END = re.compile(r"[.!?…。]\s*[\"'”)]?\s*$")
+
+
+def title_like(vi: str) -> bool:
+    """A Vietnamese line shaped like a headline: a few words, not a sentence (no final full stop)."""
+    words = vi.split()
+    return 3 <= len(words) <= 30 and len(vi) <= 160 and not _SENTENCE_END.search(vi)
+
+
+def title_length_score(vi: str, th: str) -> float | None:
+    """Length agreement of a Vietnamese headline with the Thai title it may shorten (a prefix, an
+    abridgement, ``Đại sứ X: ...`` for a longer title): up to three times shorter is as good as the
+    same length; longer than the title scores as :func:`length_score`."""
+    if not vi.strip() or not th.strip():
+        return None
+    r = len(th) / len(vi) / TH_PER_VI_CHARS
+    if r < 1.0:
+        return length_score(vi, th)
+    return 1.0 if r <= 3.0 else math.exp(-(math.log(r / 3.0) ** 2) / (2 * 0.3 ** 2))
+
+
 # ---------------------------------------------------------------- MT
 def chrf_score(hyp: str | None, ref: str | None, lo: float, hi: float) -> float | None:
     if not hyp or not ref:

@@ -1,15 +1,21 @@
 """Type every line of a page and fill ``Doc.lines``, ``Doc.meta`` and ``Doc.vi_lines``.
 
-The parser works in passes over the extracted blocks:
+The format is read from the content as well as the suffix (a saved HTML page, a ``.txt`` file
+whose lines are markdown): ``doc.format`` is the format parsed, ``doc.meta["format_from"]`` says
+``"suffix"`` or ``"content"``. The parser then works in passes over the extracted blocks:
 
 1. per line: language (script rules + lingua), and the kinds that a line shows by itself
-   (blank, invalid, image, ad artefact, site chrome, metadata, source footer, credit);
+   (blank, invalid, image, ad artefact, site chrome, metadata, source footer, credit, agency
+   signature); lines that are not text (image file names and URLs, signatures) are set aside with
+   ``info["reason"]``, URLs inside Thai text are taken out of it (``info["raw"]`` keeps the line);
 2. the end of the article (comment counter, "source" label, footer, "No data" ...):
    every later text line is chrome (related headlines, category menus);
-3. Thai structure: title, lead, caption_th (after an image / Vietnamese alt-text, or
-   ending with a photo credit), heading, byline, body;
+3. Thai structure (:mod:`mt.parse.structure`): alt-text duplicates of the title, title, lead,
+   caption_th (after an image / Vietnamese alt-text / in an image table cell, or ending with a
+   photo credit; ``info["image_url"]``), heading, byline, body;
 4. credits split off Thai captions (``info["content"]``, ``info["credit"]``), foreign-script
-   fragments flagged, metadata collected, one ViLine per Vietnamese line.
+   fragments flagged, metadata collected, one ViLine per Vietnamese line, the Vietnamese title
+   (alt-text repeated, or matching the source URL's slug).
 """
 from __future__ import annotations
 
@@ -20,14 +26,12 @@ from collections import Counter
 from ..langid import FOREIGN_SCRIPTS, LangId
 from ..records import Doc, Line, ViLine
 from . import patterns as P
-from .extract import Block, blocks_html, blocks_md, blocks_txt, looks_like_html
+from .structure import ThaiStructure
+from .extract import Block, blocks_html, blocks_md, blocks_txt, looks_like_html, looks_like_markdown
 
 log = logging.getLogger(__name__)
-
-THAI_CONTENT = ("title", "lead", "body", "heading", "caption_th", "byline")
-_MAX_CAPTION = 400          # a Thai line longer than this after an image is body text, not a caption
-_MAX_HEADING = 100
-_MAX_TITLE = 250
+_SPACE_RUN = re.compile(r"\s{2,}")
+_LANGID_CHARS = 5000       # the language of a line is read from its start (lingua is slow on megabyte lines)
 
 
 class PageParser:
@@ -38,8 +42,10 @@ class PageParser:
 
     # ------------------------------------------------------------------ entry
     def parse(self, doc: Doc) -> Doc:
+        suffix_format = doc.format
+        doc.format = self.detect_format(doc)
         blocks = self._blocks(doc)
-        is_html = doc.format == "html" or looks_like_html(doc.raw_lines)
+        is_html = doc.format == "html"
         bad = {p.get("line") for p in doc.problems if p.get("line")}
         all_bad = any(p.get("all_lines") for p in doc.problems)
         lines: list[Line] = []
@@ -47,6 +53,8 @@ class PageParser:
             ln = Line(line=b.line, text=b.text)
             if b.markup:
                 ln.info["markup"] = sorted(b.markup)
+            if b.url:
+                ln.info["image_url"] = b.url
             if is_html:
                 ln.info["html"] = b.raw[:500]
             elif b.raw != b.text:
@@ -55,7 +63,8 @@ class PageParser:
                 ln.kind = "invalid"
             lines.append(ln)
         doc.lines = lines
-        doc.meta = {"publication": None, "date": None, "source_url": None, "title_th": None, "title_vi": None}
+        doc.meta = {"publication": None, "date": None, "source_url": None, "title_th": None, "title_vi": None,
+                    "format_from": "suffix" if doc.format == suffix_format else "content"}
         doc.vi_lines = []
         if all_bad:
             return doc
@@ -65,8 +74,19 @@ class PageParser:
         self._pass_finish(doc, blocks)
         return doc
 
-    def _blocks(self, doc: Doc) -> list[Block]:
+    @staticmethod
+    def detect_format(doc: Doc) -> str:
+        """The format of the page from its content as well as its suffix: a saved HTML page is html
+        whatever its name, a ``.txt`` file whose lines are markdown (image lines, tables, ``#``
+        headings, link syntax) is md."""
         if doc.format == "html" or looks_like_html(doc.raw_lines):
+            return "html"
+        if doc.format == "md" or looks_like_markdown(doc.raw_lines):
+            return "md"
+        return "txt"
+
+    def _blocks(self, doc: Doc) -> list[Block]:
+        if doc.format == "html":
             return blocks_html(doc.raw_lines)
         if doc.format == "md":
             return blocks_md(doc.raw_lines)
@@ -76,41 +96,67 @@ class PageParser:
     def _pass_local(self, lines: list[Line], blocks: list[Block]) -> None:
         for ln, b in zip(lines, blocks):
             if ln.kind == "invalid":
-                ln.lang = self.langid.detect(ln.text) if ln.text else None
+                ln.lang = self.langid.detect(ln.text[:_LANGID_CHARS]) if ln.text else None
                 continue
             text = ln.text
             if not text.strip():
                 ln.kind = "image" if b.markup & {"img_empty"} else ("chrome" if "syntax" in b.markup else "blank")
                 continue
-            ln.lang = self.langid.detect(text)
-            if P.IMAGE_FILE.match(text) and " " not in text.strip():
-                ln.kind = "image"       # a bare image file name (or an alt-text that is one)
+            ln.lang = self.langid.detect(text[:_LANGID_CHARS])
+            self._kind_of(ln)
+
+    @staticmethod
+    def _set_aside(ln: Line, kind: str, reason: str) -> None:
+        ln.kind = kind
+        ln.info["reason"] = reason
+
+    def _kind_of(self, ln: Line) -> None:
+        """The kind a line shows by itself (pass 1)."""
+        text = _SPACE_RUN.sub(" ", ln.text)    # the patterns see one space for a run (linear on any line)
+        bare = bool(P.IMAGE_FILE.match(text)) and " " not in text.strip()
+        if bare or (P.image_file_line(text) and (ln.lang != "vi" or not P.strip_image_suffix(text).strip())):
+            # a bare file name or image URL, or alt-text glued to an image file name ("<Thai alt> 0.png")
+            self._set_aside(ln, "image", "image URL" if P.URL_IN_TEXT.match(text.strip()) else "image file name")
+            if bare:
                 ln.lang = None
-            elif P.is_ad(text):
-                ln.kind = "artefact"
-                ln.info["artefact"] = "ad placeholder"
-            elif (url := P.source_url(text)) is not None:
-                ln.kind = "source_url"
-                ln.info["url"] = url
-                if not re.match(r"https?://\S+\.\S+", url):
-                    ln.flags.append("truncated")
-            elif P.is_chrome_text(text):
-                ln.kind = "chrome"
-            elif (meta := P.parse_metadata(text)) is not None:
-                ln.kind = "metadata"
-                ln.info.update(meta)
-            elif (cr := P.credit_only(text)) is not None:
-                ln.kind = "credit"
-                ln.info["credit"], ln.info["credit_label"] = cr
-            elif ln.lang == "vi":
-                ln.kind = "caption_vi"
-            elif ln.lang == "th":
-                ln.kind = "body"          # refined in pass 3
-            elif ln.lang is None and not re.search(r"\w", text):
-                ln.kind = "artefact"      # punctuation / symbols only
-            else:
-                ln.kind = "artefact"      # a line in another language (English, Chinese ...)
-                ln.flags.append("foreign_line")
+        elif P.is_ad(text):
+            ln.kind = "artefact"
+            ln.info["artefact"] = "ad placeholder"
+        elif (url := P.source_url(text)) is not None:
+            ln.kind = "source_url"
+            ln.info["url"] = url
+            if not re.match(r"https?://\S+\.\S+", url):
+                ln.flags.append("truncated")
+        elif P.is_chrome_text(text):
+            ln.kind = "chrome"
+        elif (meta := P.parse_metadata(text)) is not None:
+            ln.kind = "metadata"
+            ln.info.update(meta)
+        elif (cr := P.credit_only(text)) is not None:
+            ln.kind = "credit"
+            ln.info["credit"], ln.info["credit_label"] = cr
+        elif P.agency_signature(text):
+            self._set_aside(ln, "byline", "agency signature")
+        elif ln.lang == "vi":
+            ln.kind = "caption_vi"
+        elif ln.lang == "th":
+            ln.kind = "body"          # refined in pass 3
+            self._strip_urls(ln)
+        elif ln.lang is None and not re.search(r"\w", text):
+            ln.kind = "artefact"      # punctuation / symbols only
+        else:
+            ln.kind = "artefact"      # a line in another language (English, Chinese ...)
+            ln.flags.append("foreign_line")
+
+    @staticmethod
+    def _strip_urls(ln: Line) -> None:
+        """URLs inside a Thai text line are not text: the line keeps its words (``info["raw"]`` keeps it whole)."""
+        urls = P.URL_IN_TEXT.findall(ln.text)
+        if not urls:
+            return
+        ln.info.setdefault("raw", ln.text)
+        ln.info["urls"] = urls
+        ln.text = P.strip_urls(ln.text)
 
     # ------------------------------------------------------------------ pass 2
     def _pass_end(self, lines: list[Line]) -> None:
@@ -164,106 +210,9 @@ class PageParser:
                     ln.flags.remove("foreign_line")
 
     # ------------------------------------------------------------------ pass 3
-    def _pass_thai(self, lines: list[Line], blocks: list[Block]) -> None:
-        content = [i for i, ln in enumerate(lines) if ln.kind not in ("blank",)]
-        thai = [i for i in content if lines[i].kind == "body"]
-        if not thai:
-            return
-        markups = [set(b.markup) for b in blocks]
-
-        def prev_nonblank(i: int, max_blank: int = 2) -> int | None:
-            j, blanks = i - 1, 0
-            while j >= 0:
-                if lines[j].kind == "blank":
-                    blanks += 1
-                    if blanks > max_blank:
-                        return None
-                    j -= 1
-                    continue
-                return j
-            return None
-
-        def next_nonblank(i: int) -> int | None:
-            for j in range(i + 1, len(lines)):
-                if lines[j].kind != "blank":
-                    return j
-            return None
-
-        # title
-        title_i = None
-        for i in thai:
-            if markups[i] & {"h1", "title"} or (markups[i] & {"heading"} and blocks[i].level == 1):
-                title_i = i
-                break
-        if title_i is None:
-            first = thai[0]
-            before = [lines[j] for j in content if j < first]
-            top_chrome = any(ln.kind == "chrome" for ln in before) and all(
-                ln.kind in ("chrome", "metadata", "image", "invalid", "artefact") for ln in before)
-            meta_soon = False
-            k, seen = first, 0
-            while (k := next_nonblank(k)) is not None and seen < 3:
-                if lines[k].kind == "metadata":
-                    meta_soon = True
-                    break
-                seen += 1
-            nxt = next_nonblank(first)
-            meta_next = nxt is not None and lines[nxt].kind == "metadata"
-            short = len(lines[first].text) <= _MAX_TITLE and not re.search(r"[.;:]\s*$", lines[first].text)
-            # "Thai line, then the publication/date line" is the title whatever its length
-            nxt_len = len(lines[nxt].text) if nxt is not None and lines[nxt].kind == "body" else 0
-            # a short headline-like first line followed by a longer paragraph (pages without banner/date)
-            headline = (len(lines[first].text) <= _MAX_HEADING and not P.SENTENCE_END.search(lines[first].text)
-                        and nxt_len >= 1.5 * len(lines[first].text)
-                        and all(ln.kind in ("chrome", "image", "invalid", "artefact") for ln in before))
-            if meta_next or (short and (top_chrome or meta_soon)) or headline:
-                title_i = first
-        if title_i is not None:
-            lines[title_i].kind = "title"
-
-        # captions
-        for i in thai:
-            ln = lines[i]
-            if ln.kind != "body":
-                continue
-            credit = P.split_credit(ln.text)
-            p = prev_nonblank(i)
-            after_image = p is not None and (lines[p].kind in ("caption_vi", "image")
-                                             or (lines[p].kind == "credit" and lines[p].lang == "vi"))
-            if markups[i] & {"img", "figcaption"}:
-                ln.kind = "caption_th"
-            elif "table" in markups[i] and p is not None and markups[p] & {"img", "img_empty"}:
-                ln.kind = "caption_th"
-            elif credit is not None and len(ln.text) <= 2 * _MAX_CAPTION:
-                ln.kind = "caption_th"
-            elif after_image and len(ln.text) <= _MAX_CAPTION:
-                ln.kind = "caption_th"
-
-        # lead, headings, byline
-        body = [i for i in thai if lines[i].kind == "body"]
-        if body:
-            lines[body[0]].kind = "lead"
-        for i in body[1:]:
-            ln = lines[i]
-            if markups[i] & {"heading"}:
-                ln.kind = "heading"
-                continue
-            if len(ln.text) > _MAX_HEADING or P.SENTENCE_END.search(ln.text):
-                continue
-            nxt = next_nonblank(i)
-            if nxt is not None and lines[nxt].kind in ("body",) and len(lines[nxt].text) >= max(120, 1.5 * len(ln.text)):
-                ln.kind = "heading"
-        # byline: the last Thai line of the article, short, names separated by dashes/commas
-        tail = [i for i in thai if lines[i].kind in ("body", "heading")]
-        if tail:
-            i = tail[-1]
-            text = lines[i].text
-            parts = [s for s in P.BYLINE_SEP.split(text) if s.strip()]
-            if len(text) <= 80 and not re.search(r"\d", text) and (
-                    P.BYLINE_PREFIX.match(text) or (len(parts) >= 2 and all(len(s) <= 30 for s in parts))):
-                after = [lines[j].kind for j in range(i + 1, len(lines))]
-                if all(k not in ("body", "heading", "lead", "caption_th") for k in after):
-                    lines[i].kind = "byline"
+    @staticmethod
+    def _pass_thai(lines: list[Line], blocks: list[Block]) -> None:
+        ThaiStructure(lines, blocks).run()
 
     # ------------------------------------------------------------------ pass 4
     def _pass_finish(self, doc: Doc, blocks: list[Block]) -> None:
@@ -277,6 +226,8 @@ class PageParser:
                     ln.info["content"] = [s, e]
                     ln.info["credit"] = who
                     ln.info["credit_label"] = label
+                elif ln.lang == "th" and (m := P.VI_IMAGE_SUFFIX.search(ln.text)) and m.start() > 0:
+                    ln.info["content"] = [0, m.start()]      # Thai alt-text: "- ảnh 1" is not text
             if ln.lang == "th" and ln.kind not in ("invalid", "chrome") and FOREIGN_SCRIPTS.search(ln.text):
                 if "foreign_fragment" not in ln.flags:
                     ln.flags.append("foreign_fragment")
@@ -306,6 +257,27 @@ class PageParser:
         repeated = [t for t, n in counts.items() if n >= 2]
         if repeated:
             doc.meta["title_vi"] = repeated[0]
+        self._slug_title(doc)
+
+    @staticmethod
+    def _slug_title(doc: Doc) -> None:
+        """The Vietnamese alt-text whose words are the source URL's slug (``/bo-ngoai-giao-gap-mat-...``,
+        Vietnamese without diacritics) is the article's Vietnamese title, shortened or not."""
+        slug = P.url_slug_words(doc.meta.get("source_url"))
+        if len(slug) < 3:
+            return
+        vi_at = {ln.line: ln for ln in doc.lines if ln.kind == "caption_vi"}
+        best, best_hits = None, 0
+        for v in doc.vi_lines:
+            if v.line not in vi_at:
+                continue
+            words = P.vi_words(v.vi)
+            hits = sum(1 for w in dict.fromkeys(words) if w in slug)
+            if len(words) >= 3 and hits >= 4 and hits >= 0.8 * len(set(words)) and hits > best_hits:
+                best, best_hits = v, hits
+        if best is not None:
+            vi_at[best.line].info["title_like"] = "source URL slug"
+            doc.meta["title_vi"] = doc.meta.get("title_vi") or best.vi
 
 
 def parse_doc(doc: Doc, parser: PageParser | None = None) -> Doc:

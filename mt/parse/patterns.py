@@ -85,11 +85,11 @@ _TH_PHOTO_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|
 _VI_CREDIT_LABEL = r"Ảnh minh họa|Ảnh minh hoạ|Ảnh|Nguồn|Theo|Photo|Source"
 _WHO = r"[^()\[\]\n]{1,80}?"
 
-CREDIT_BRACKET = re.compile(r"(?P<pre>\s*[-–—]?\s*)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_BRACKET = re.compile(r"(?P<pre>(?<!\s)\s*(?:[-–—]\s*)?)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
                             + r")\s*[:：]\s*(?P<who>" + _WHO + r")\s*[)\]]\s*[.。]?\s*$", re.IGNORECASE)
-CREDIT_DASH = re.compile(r"(?P<pre>\s*[-–—|]\s*|\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_DASH = re.compile(r"(?P<pre>(?<!\s)\s*[-–—|]\s*|(?<!\s)\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
                          + r")\s*[:：]\s*(?P<who>[^:：()\n]{1,60}?)\s*[.]?\s*$", re.IGNORECASE)
-CREDIT_ONLY = re.compile(r"^\s*[(\[]?\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
+CREDIT_ONLY = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
                          + r")\s*[:：]\s*(?P<who>[^()\[\]\n]{1,80}?)\s*[)\]]?\s*[.]?\s*$", re.IGNORECASE)
 _URLISH = re.compile(r"^(?:https?:|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
 
@@ -113,7 +113,7 @@ def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
     return None
 
 
-_VI_THEO = re.compile(r"^\s*[(\[]?\s*(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
+_VI_THEO = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
 
 
 def credit_only(text: str) -> tuple[str, str] | None:
@@ -129,7 +129,7 @@ def credit_only(text: str) -> tuple[str, str] | None:
 # ----------------------------------------------------------------- source footers / urls
 _URL = (r"(?P<url>https?://\S*|https?:/?|https?|htt?p?|www\.\S*"
         r"|[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|th|asia|info)(?:/\S*)?)")
-SOURCE_FOOTER = re.compile(r"^\s*(?:ที่มา|แหล่งที่มา|ลิงค์ที่มา|ลิงก์ที่มา|อ้างอิง|source|nguồn|theo)\s*[:：]?\s*"
+SOURCE_FOOTER = re.compile(r"^\s*(?:ที่มา|แหล่งที่มา|ลิงค์ที่มา|ลิงก์ที่มา|อ้างอิง|source|nguồn|theo)\s*(?:[:：]\s*)?"
                            + _URL + r"\s*$", re.IGNORECASE)
 BARE_URL = re.compile(r"^\s*(?P<url>(?:https?://|www\.)\S+)\s*$", re.IGNORECASE)
 
@@ -140,12 +140,12 @@ def source_url(text: str) -> str | None:
 
 
 # ----------------------------------------------------------------- images
-IMAGE_FILE = re.compile(r"^\s*\S*?[\w-]+\.(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(?:\?\S*)?\s*$", re.IGNORECASE)
+IMAGE_FILE = re.compile(r"^\s*\S*[\w-]\.(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(?:\?\S*)?\s*$", re.IGNORECASE)
 _VI_IMG_SUFFIX = [
-    re.compile(r"\s*[-–]?\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$"),                             # "...số- Ảnh 1."
-    re.compile(r"\s+[-–]\s*\d{1,3}\s*\S*\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),   # " - 1abc.jpg"
-    re.compile(r"\s*\S+\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),                     # glued file name
-    re.compile(r"\s+[-–]\s*\d{1,3}\s*\.?\s*$"),                                       # " - 1"
+    re.compile(r"(?<!\s)\s*(?:[-–]\s*)?[Ảả]nh\s*\d{1,3}\s*\.?\s*$"),                           # "...số- Ảnh 1."
+    re.compile(r"(?<!\s)\s+[-–]\s*\d{1,3}\s*\S*\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),   # " - 1abc.jpg"
+    re.compile(r"(?<!\s)\s+\S+\.(?:jpe?g|png|gif|webp|avif)\s*$", re.I),                   # glued file name
+    re.compile(r"(?<!\s)\s+[-–]\s*\d{1,3}\s*\.?\s*$"),                                     # " - 1"
 ]
 
 
@@ -198,6 +198,68 @@ def is_ad(text: str) -> bool:
 
 
 # ----------------------------------------------------------------- bylines
-BYLINE_SEP = re.compile(r"\s+[-–/]\s+|\s*,\s*")
+BYLINE_SEP = re.compile(r"(?<!\s)\s+[-–/]\s+|(?<!\s)\s*,\s*")
 BYLINE_PREFIX = re.compile(r"^\s*(?:โดย|ผู้เขียน|ข่าว|ภาพและข่าว|เรื่องและภาพ|เรื่อง|Theo|Bài và ảnh|Bài|Tác giả)\s*[:：]?\s+", re.I)
 SENTENCE_END = re.compile(r"[.!?…;:”\"')\]]\s*$|\.\.\.\s*$")
+
+
+# ----------------------------------------------------------------- non-text lines
+_IMG_EXT = r"(?:jpe?g|png|gif|webp|svg|bmp|avif|tiff?|heic)"
+# a line that ends with an image file name (alt-text glued to it, or a URL of an image)
+IMAGE_TAIL = re.compile(r"\." + _IMG_EXT + r"(?:\?\S*)?\s*\)?\s*$", re.IGNORECASE)
+URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
+# the Vietnamese image suffix that vietnam.vn puts on alt-text ("... - ảnh 1", "... (ảnh: X)")
+VI_IMAGE_SUFFIX = re.compile(r"(?<!\s)\s*[-–—]\s*[Ảả]nh\s*\d{1,3}\s*\.?\s*$|(?<!\s)\s*[(\[]\s*[Ảả]nh\s*[:：][^()\[\]]{0,60}[)\]]\s*\.?\s*$")
+# a Thai caption tail that says "screenshot" / "photo by" (no colon, so not a credit split off)
+CAPTION_TAIL = re.compile(r"[-–—]\s*(?:ภาพหน้าจอ|ภาพถ่ายหน้าจอ|ภาพจากหน้าจอ|ภาพประกอบ|ภาพ(?:ถ่าย)?(?:โดย|จาก)\s*\S.{0,60}"
+                          r"|ภาพ(?:ถ่าย)?\s*[:：].{0,60})\s*\.?\s*$")
+
+_AGENCIES = (r"TTXVN|VNA|VOV(?:\d|\.vn|\.VN)?|VTV\d?|VGP|VNP|VNS|TTO|Vietnam\+|VietnamPlus|VNExpress"
+             r"|วีโอวี(?:\.เวียดนาม)?|ทีทีเอ็กซ์วีเอ็น|วีเอ็นเอ|วีทีวี|วีจีพี|เวียดนามพลัส")
+AGENCY_ONLY = re.compile(r"^\s*[(\[]?\s*(?:" + _AGENCIES + r")\s*[)\]]?\s*\.?\s*$", re.IGNORECASE)
+_SIG_PART = r"[^\s/()\[\]:：]{1,30}(?:\s+[^\s/()\[\]:：]{1,30}){0,3}"
+AGENCY_SIGNATURE = re.compile(r"^\s*[(\[]?\s*" + _SIG_PART + r"(?:\s*/\s*" + _SIG_PART + r"){1,3}\s*[)\]]?\s*\.?\s*$")
+
+
+def image_file_line(text: str) -> bool:
+    """The line is (or ends with) an image file name or image URL: ``<alt> 0.png``, ``https://.../a.webp``."""
+    return bool(IMAGE_TAIL.search(text))
+
+
+def agency_signature(text: str) -> bool:
+    """A reporter / agency signature on its own line: ``TTXVN``, ``Thu Hà/VOV``, ``PV/VOV.vn``, ``พีวี/วีโอวี.เวียดนาม``."""
+    t = text.strip()
+    if len(t) > 60 or not t:
+        return False
+    if AGENCY_ONLY.match(t):
+        return True
+    if not AGENCY_SIGNATURE.match(t):
+        return False
+    parts = [p.strip(" ()[].") for p in t.split("/")]
+    # every part is a name (letters; no numbers: "22/12/2023", "1/2" are not signatures)
+    return all(p and re.search(r"[^\W\d_]", p) and not re.search(r"\d", p) for p in parts)
+
+
+def strip_urls(text: str) -> str:
+    return re.sub(r"\s{2,}", " ", URL_IN_TEXT.sub(" ", text)).strip(" -–—|:()[]")
+
+
+# ----------------------------------------------------------------- titles
+def vi_words(text: str) -> list[str]:
+    """Words of a Vietnamese text without diacritics, lower case (``Đại sứ`` -> ``dai``, ``su``)."""
+    return re.findall(r"[a-z0-9]+", strip_diacritics(split_title_credit(text)).lower().replace("đ", "d"))
+
+
+def split_title_credit(text: str) -> str:
+    cr = split_credit(text)
+    return text[cr[0][0]:cr[0][1]] if cr else text
+
+
+def url_slug_words(url: str | None) -> set[str]:
+    """Words of the last path segment of a URL (``.../dai-su-tam-viet-nam-301234.html`` -> dai, su, tam, viet, nam)."""
+    if not url:
+        return set()
+    path = re.sub(r"[?#].*$", "", url).rstrip("/")
+    seg = path.rsplit("/", 1)[-1]
+    seg = re.sub(r"\.(?:html?|php|aspx?)$", "", seg, flags=re.I)
+    return {w for w in re.split(r"[-_]+", seg.lower()) if w and not re.fullmatch(r"[a-z]?\d+", w)}
