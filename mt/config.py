@@ -64,7 +64,7 @@ class OutputConfig(Section):
 class ExecutorConfig(Section):
     """[executor]: where the stages run. The ``ray_*`` keys only matter with ``kind = "ray"`` (docs/ray.md)."""
 
-    kind: str = "local"             # a name of mt.executors.EXECUTORS (local, ray)
+    kind: str = "local"             # a name of mt.executors.EXECUTORS (local, ray); checked when the run starts
     ray_address: str | None = None  # None: start a local Ray on this machine; "auto" or "HOST:PORT": connect
     docs_per_batch: int = 16        # documents per translate batch and per align embedding chunk
     ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
@@ -76,13 +76,6 @@ class ExecutorConfig(Section):
     ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align actor
     ray_max_retries: int = 3        # a dead actor is restarted and its batch re-run up to this many times
     progress_seconds: float = 30.0  # when stderr is not a terminal: a progress log line this often (0: none)
-
-    @field_validator("kind")
-    @classmethod
-    def _known_executor(cls, v: str) -> str:
-        from .executors import EXECUTORS
-
-        return _registered(EXECUTORS, v)
 
     @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
     @classmethod

@@ -61,11 +61,11 @@ def test_every_config_error_is_reported_at_once():
     from mt.config import load_config
 
     with pytest.raises(ConfigError) as info:
-        load_config(None, {"output.dirr": "x", "executor.kind": "nope", "output.formats": ["xlsx"]})
+        load_config(None, {"output.dirr": "x", "executor.parallel": 2, "output.formats": ["xlsx"]})
     msg = str(info.value)
     assert msg.startswith("<defaults>: 3 errors:")
     assert "unknown key 'output.dirr'" in msg and "valid keys in [output]: dir, formats" in msg
-    assert "unknown executor 'nope'; valid: local, ray" in msg
+    assert "unknown key 'executor.parallel'" in msg
     assert "unknown output format 'xlsx'; valid: jsonl, moses, parquet, tmx" in msg
 
 
@@ -74,9 +74,9 @@ def test_names_are_validated_against_the_registries():
     from mt.executors import EXECUTORS
     from mt.write.formats import FORMATS
 
-    EXECUTORS.register("test-only", "mt.executors.local:LocalExecutor")
-    try:
-        assert load_config(None, {"executor.kind": "test-only"}).executor.kind == "test-only"
-    finally:
-        EXECUTORS._entries.pop("test-only")
+    from mt.pipeline import run_pipeline
+
+    with pytest.raises(ConfigError, match=r"unknown executor 'nope' -- fix: use one of: local, ray"):
+        run_pipeline(load_config(None, {"executor.kind": "nope"}))
+    assert EXECUTORS.names() == ["local", "ray"]
     assert load_config(None, {"output.formats": FORMATS.names()}).output.formats == FORMATS.names()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parse.patterns import credit_only, split_credit
+from ..text import credit_only, split_credit
 from ..records import Doc, Line, ViLine
 from .config import AlignConfig
 from .signals import (NameMatcher, chrf_score, credit_score, length_score, numbers_score, title_length_score,

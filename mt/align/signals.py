@@ -12,7 +12,7 @@ import re
 from difflib import SequenceMatcher
 
 from ..langid import strip_diacritics
-from ..parse.patterns import arabic_digits
+from ..text import arabic_digits, be_to_ce, is_be_year
 
 # ---------------------------------------------------------------- numbers
 _NUM = re.compile(r"\d+(?:[.,]\d{3})*(?:[.,]\d+)?")
@@ -29,8 +29,8 @@ def numbers_of(text: str) -> set[str]:
 def _expand_years(nums: set[str]) -> set[str]:
     out = set(nums)
     for n in nums:
-        if n.isdigit() and 2400 <= int(n) <= 2700:    # Buddhist-era year -> CE
-            out.add(str(int(n) - 543))
+        if n.isdigit() and is_be_year(int(n)):    # Buddhist-era year -> CE
+            out.add(str(be_to_ce(int(n))))
     return out
 
 

@@ -10,11 +10,8 @@ from datetime import date
 
 from ..langid import strip_diacritics
 
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
-
-def arabic_digits(text: str) -> str:
-    return text.translate(THAI_DIGITS)
+# shared with align (credits on both sides) and review: one home, mt/text.py
+from ..text import CREDIT_BRACKET, CREDIT_DASH, CREDIT_ONLY, arabic_digits, be_to_ce, credit_only, split_credit  # noqa: E402,F401
 
 
 # ----------------------------------------------------------------- dates / metadata
@@ -26,8 +23,7 @@ META_START = re.compile(r"^\s*" + _DATE + _TIME + r"\s*[-–|,•·]?\s*(?P<pub>
 
 def iso_date(d: str, m: str, y: str) -> str | None:
     day, month, year = int(d), int(m), int(y)
-    if year > 2400:          # Buddhist era
-        year -= 543
+    year = be_to_ce(year)    # Buddhist era
     try:
         return date(year, month, day).isoformat()
     except ValueError:
@@ -77,53 +73,6 @@ def parse_metadata(text: str) -> dict | None:
     if len(pub) > 80 or re.search(r"[.!?…:]\s*$", pub):
         return None
     return {"publication": pub or None, "date": iso}
-
-
-# ----------------------------------------------------------------- credits
-_TH_CREDIT_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|รูปภาพ|รูป|ที่มา|เครดิต|แหล่งที่มา"
-_TH_PHOTO_LABEL = r"ภาพถ่าย|ภาพประกอบ|ภาพ|รูปภาพ|รูป"
-_VI_CREDIT_LABEL = r"Ảnh minh họa|Ảnh minh hoạ|Ảnh|Nguồn|Theo|Photo|Source"
-_WHO = r"[^()\[\]\n]{1,80}?"
-
-CREDIT_BRACKET = re.compile(r"(?P<pre>(?<!\s)\s*(?:[-–—]\s*)?)[(\[]\s*(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
-                            + r")\s*[:：]\s*(?P<who>" + _WHO + r")\s*[)\]]\s*[.。]?\s*$", re.IGNORECASE)
-CREDIT_DASH = re.compile(r"(?P<pre>(?<!\s)\s*[-–—|]\s*|(?<!\s)\s+)(?P<label>" + _TH_PHOTO_LABEL + "|" + _VI_CREDIT_LABEL
-                         + r")\s*[:：]\s*(?P<who>[^:：()\n]{1,60}?)\s*[.]?\s*$", re.IGNORECASE)
-CREDIT_ONLY = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>" + _TH_CREDIT_LABEL + "|" + _VI_CREDIT_LABEL
-                         + r")\s*[:：]\s*(?P<who>[^()\[\]\n]{1,80}?)\s*[)\]]?\s*[.]?\s*$", re.IGNORECASE)
-_URLISH = re.compile(r"^(?:https?:|www\.|\S+\.(?:vn|com|org|net|th)\b)", re.I)
-
-
-def split_credit(text: str) -> tuple[tuple[int, int], str, str] | None:
-    """``caption (ภาพ: X)`` -> ((0, len(caption)), "X", label); None when the line has no trailing credit."""
-    for rx in (CREDIT_BRACKET, CREDIT_DASH):
-        m = rx.search(text)
-        if not m:
-            continue
-        who = m.group("who").strip()
-        if not who or _URLISH.match(who) or len(who.split()) > 8:
-            continue
-        if rx is CREDIT_DASH and re.search(r"[\u0e00-\u0e7f]{12,}", who):
-            continue   # "ภาพ: <a Thai sentence>" is text, not a credit
-        end = m.start()
-        content = text[:end].rstrip(" -–—|,")
-        if not content.strip():
-            return None
-        return (0, len(content)), who, m.group("label")
-    return None
-
-
-_VI_THEO = re.compile(r"^\s*(?:[(\[]\s*)?(?P<label>Theo)\s+(?P<who>[A-ZĐ][\w&./-]*(?:\s+[A-ZĐ][\w&./-]*){0,3})\s*[)\]]?\s*\.?\s*$")
-
-
-def credit_only(text: str) -> tuple[str, str] | None:
-    m = CREDIT_ONLY.match(text) or _VI_THEO.match(text)
-    if not m:
-        return None
-    who = m.group("who").strip()
-    if _URLISH.match(who) or len(who.split()) > 8:
-        return None
-    return who, m.group("label")
 
 
 # ----------------------------------------------------------------- source footers / urls
