@@ -16,32 +16,56 @@ processes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import Any
 
-# Line kinds assigned by the parse stage.
-KINDS = (
-    "title",        # Thai article title
-    "metadata",     # publication / date line
-    "lead",         # first Thai paragraph (sapo)
-    "body",         # Thai body paragraph
-    "heading",      # Thai sub-heading inside the body
-    "caption_vi",   # Vietnamese photo caption or image alt-text
-    "caption_th",   # Thai photo caption
-    "credit",       # photo credit on its own line
-    "source_url",   # "ที่มา: https://..." footer, bare URL
-    "byline",       # author names
-    "chrome",       # site banner, motto, comment counter, related headlines, menus, "No data"
-    "artefact",     # ad placeholders, stray machine-translation fragments
-    "image",        # bare image file name / empty image markup
-    "blank",        # empty line
-    "invalid",      # a line that could not be decoded (not UTF-8, binary file); see Doc.problems
-)
+class Kind(StrEnum):
+    """Line kinds assigned by the parse step (:func:`check_kinds` refuses any other)."""
 
+    TITLE = "title"            # Thai article title
+    METADATA = "metadata"      # publication / date line
+    LEAD = "lead"              # first Thai paragraph (sapo)
+    BODY = "body"              # Thai body paragraph
+    HEADING = "heading"        # Thai sub-heading inside the body
+    CAPTION_VI = "caption_vi"  # Vietnamese photo caption or image alt-text
+    CAPTION_TH = "caption_th"  # Thai photo caption
+    CREDIT = "credit"          # photo credit on its own line
+    SOURCE_URL = "source_url"  # "ที่มา: https://..." footer, bare URL
+    BYLINE = "byline"          # author names, agency signatures
+    CHROME = "chrome"          # site banner, motto, comment counter, related headlines, menus, "No data"
+    ARTEFACT = "artefact"      # ad placeholders, stray machine-translation fragments
+    IMAGE = "image"            # image file name / URL / empty image markup / alt-text duplicate of the title
+    BLANK = "blank"            # empty line
+    INVALID = "invalid"        # a line that could not be read or parsed; see Doc.problems
+
+
+class Relation(StrEnum):
+    """What a Vietnamese line is to the page (align step; :func:`check_relations` refuses any other)."""
+
+    TRANSLATION = "translation"
+    TITLE = "title"
+    METADATA = "metadata"
+    CHROME = "chrome"
+    UNPAIRED = "unpaired"
+
+
+KINDS = tuple(k.value for k in Kind)
 # Kinds whose Thai text becomes corpus rows.
-CORPUS_KINDS = ("title", "lead", "body", "heading", "caption_th")
+CORPUS_KINDS = (Kind.TITLE.value, Kind.LEAD.value, Kind.BODY.value, Kind.HEADING.value, Kind.CAPTION_TH.value)
+RELATIONS = tuple(r.value for r in Relation)
 
-# Relations of Vietnamese lines (align stage).
-RELATIONS = ("translation", "title", "metadata", "chrome", "unpaired")
+
+def check_kinds(doc: "Doc") -> None:
+    """ValueError naming the document and line when a step left a kind that is not a :class:`Kind`."""
+    for ln in doc.lines:
+        if ln.kind not in KINDS:
+            raise ValueError(f"{doc.where(ln.line)}: unknown line kind {ln.kind!r} (valid: {', '.join(KINDS)})")
+
+
+def check_relations(doc: "Doc") -> None:
+    for v in doc.vi_lines:
+        if v.relation not in RELATIONS:
+            raise ValueError(f"{doc.where(v.line)}: unknown relation {v.relation!r} (valid: {', '.join(RELATIONS)})")
 
 
 def line_key(line: int, block: int = 0) -> str:

@@ -347,3 +347,20 @@ def test_headline_first_line_without_banner_or_date(parser: PageParser) -> None:
     assert [ln.kind for ln in doc.lines] == ["title", "blank", "lead"]
     doc = parse_text("ประโยคแรกของข่าวที่จบด้วยจุด.\nเนื้อหาข่าวภาษาไทยที่ยาวพอสมควรและยาวกว่าบรรทัดแรกมาก\n", parser)
     assert doc.lines[0].kind == "lead"
+
+
+def test_a_kind_outside_the_enum_is_refused_per_document(monkeypatch) -> None:
+    from mt.parse import PageParser
+    from mt.records import Kind
+
+    real = PageParser.parse
+
+    def sloppy(self, doc):
+        real(self, doc)
+        doc.lines[0].kind = "paragraph"     # not a Kind
+        return doc
+
+    monkeypatch.setattr(PageParser, "parse", sloppy)
+    out = ParseStep(RunConfig()).process(read_doc(SEEDS / "002_02c73740b218f54e.txt", "002.txt"))
+    assert "unknown line kind 'paragraph'" in out.problems[-1]["error"]
+    assert {ln.kind for ln in out.lines} == {Kind.INVALID}

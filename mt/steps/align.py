@@ -6,7 +6,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..config import RunConfig
-from ..records import Doc
+from ..records import Doc, check_relations
 from .base import Resources, Step
 
 
@@ -38,6 +38,7 @@ class EmbeddingPipeline:
         self.inflight.difference_update(keys)
         for doc in chunk:
             self.aligner.align(doc, vecs)
+            check_relations(doc)
             yield doc
 
 
@@ -79,6 +80,7 @@ class AlignStep(Step):
 
     def process(self, doc: Doc) -> Doc:
         self.aligner.align(doc)
+        check_relations(doc)
         return doc
 
     def observe(self, doc: Doc) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from ..config import RunConfig
-from ..records import Doc, Line, number_blocks
+from ..records import Doc, Line, check_kinds, number_blocks
 from .base import Resources, Step
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class ParseStep(Step):
     def process(self, doc: Doc) -> Doc:
         try:
             self.parser.parse(doc)
+            check_kinds(doc)
         except Exception as exc:  # noqa: BLE001 - per-document isolation: one bad page never stops the batch
             fail_document(doc, self.name, exc)
         number_blocks(doc)   # blocks of one source line get distinct row ids and their own accounting
