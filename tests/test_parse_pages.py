@@ -78,6 +78,20 @@ def test_text_files_keep_the_suffix_format(parser: PageParser) -> None:
     assert doc.format == "txt"
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "seeds").glob("*.txt")), ids=lambda p: p.name[:3])
+def test_seed_text_pages_stay_text(path: Path, parser: PageParser) -> None:
+    doc = parser.parse(read_doc(path, path.name))
+    assert (doc.format, doc.meta["format_from"]) == ("txt", "suffix")
+
+
+def test_url_slug_words() -> None:
+    from mt.parse.patterns import url_slug_words, vi_words
+
+    assert url_slug_words("https://baoquocte.vn/bo-ngoai-giao-gap-mat-301234.html?x=1") == {"bo", "ngoai", "giao", "gap", "mat"}
+    assert url_slug_words(None) == set() and url_slug_words("https://x.vn/") == set()
+    assert vi_words("Bộ Ngoại giao gặp mặt (Ảnh: TTXVN)") == ["bo", "ngoai", "giao", "gap", "mat"]
+
+
 def test_markdown_table_cells_are_text_units(parser: PageParser) -> None:
     lines = ["| ![](https://x.vn/a.jpg) | ผู้แทนทั้งสองฝ่ายร่วมประชุม | ภาพบรรยากาศการลงนามบันทึกความเข้าใจ |",
              "|---|---|---|"]

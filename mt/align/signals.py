@@ -163,8 +163,7 @@ _SENTENCE_END = re.compile(r"[.!?…。]\s*[\"'”)]?\s*$")
 
 def title_like(vi: str) -> bool:
     """A Vietnamese line shaped like a headline: a few words, not a sentence (no final full stop)."""
-    words = vi.split()
-    return 3 <= len(words) <= 30 and len(vi) <= 160 and not _SENTENCE_END.search(vi)
+    return len(vi) <= 160 and 3 <= len(vi.split()) <= 30 and not _SENTENCE_END.search(vi)
 
 
 def title_length_score(vi: str, th: str) -> float | None:

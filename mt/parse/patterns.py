@@ -208,7 +208,9 @@ def url_slug_words(url: str | None) -> set[str]:
     """Words of the last path segment of a URL (``.../dai-su-tam-viet-nam-301234.html`` -> dai, su, tam, viet, nam)."""
     if not url:
         return set()
-    path = re.sub(r"[?#].*$", "", url).rstrip("/")
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url if "://" in url else "//" + url).path.rstrip("/")
     seg = path.rsplit("/", 1)[-1]
     seg = re.sub(r"\.(?:html?|php|aspx?)$", "", seg, flags=re.I)
     return {w for w in re.split(r"[-_]+", seg.lower()) if w and not re.fullmatch(r"[a-z]?\d+", w)}
