@@ -62,3 +62,14 @@ def test_no_non_text_in_any_caption_row(run_dir: Path) -> None:
     assert len(rows) > 10
     dirty = [(r["id"], field, d, r[field]) for r in rows for field in ("th", "vi") for d in _dirt(r[field])]
     assert dirty == []
+
+
+def test_set_aside_records_say_the_parsers_specific_reason(tmp_path):
+    from mt.records import Doc, Line
+    from mt.write.rows import set_aside_rows
+
+    doc = Doc(doc_id="d", file="d.txt")
+    doc.lines = [Line(line=1, text="ภาพข่าว 0.png", kind="image", info={"reason": "image file name"}),
+                 Line(line=2, text="", kind="blank")]
+    reasons = [r["reason"] for r in set_aside_rows(doc, [], [])]
+    assert reasons == ["image markup or file name without text: image file name", "blank line"]

@@ -103,5 +103,6 @@ def _reason(line: Any, problems: dict, whole_file: dict | None, vi_by_line: dict
         v = vi_by_line[(line.line, line.block)]
         return f"Vietnamese line, relation {v.relation}" + (f": {v.reason}" if v.reason else "")
     if line.kind in SET_ASIDE_REASONS:
-        return SET_ASIDE_REASONS[line.kind]
+        detail = line.info.get("reason")     # the parser's specific reason, e.g. "image file name"
+        return SET_ASIDE_REASONS[line.kind] + (f": {detail}" if isinstance(detail, str) and detail else "")
     return f"{line.kind} line with no Thai text to translate"
