@@ -57,14 +57,30 @@ class SegmentStage(Stage):
         from .segment import get_segmenter
 
         self.config = config.segment
+        self.docs_per_batch = config.executor.docs_per_batch
         self.segmenter = get_segmenter(self.config.engine)
 
-    def process(self, doc: Doc) -> Doc:
-        from .segment.units import build_units
+    def __call__(self, docs: Iterable[Doc]) -> Iterator[Doc]:
+        buffer: list[Doc] = []      # the segmenter sees many documents' lines at once (batched encoder)
+        for doc in docs:
+            buffer.append(doc)
+            if len(buffer) >= self.docs_per_batch:
+                yield from self.process_batch(buffer)
+                buffer = []
+        yield from self.process_batch(buffer)
 
-        build_units(doc, self.segmenter, self.config)
-        doc.stages.append(self.name)
-        return doc
+    def process(self, doc: Doc) -> Doc:
+        return self.process_batch([doc])[0]
+
+    def process_batch(self, docs: list[Doc]) -> list[Doc]:
+        from .segment import Prepared
+        from .segment.units import build_units, segment_inputs
+
+        segmenter = Prepared(self.segmenter, [t for d in docs for t in segment_inputs(d)])
+        for doc in docs:
+            build_units(doc, segmenter, self.config)
+            doc.stages.append(self.name)
+        return docs
 
     def signature(self) -> dict[str, Any]:
         return {"segmenter": self.config.engine}
