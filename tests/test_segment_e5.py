@@ -119,3 +119,40 @@ def test_missing_model_is_a_model_error(tmp_path):
 
     with pytest.raises(ModelError, match="e5seg model files are missing"):
         E5Seg(str(tmp_path / "e5seg.pt"))
+
+
+@pytest.fixture(scope="module")
+def e5seg():
+    from mt.segment import get_segmenter
+
+    return get_segmenter("e5seg")
+
+
+def test_batched_segmentation_equals_one_at_a_time(e5seg):
+    from mt.segment import Prepared
+
+    paras = [" ".join(p) for p in T.paragraphs(T.load_flores()[:12])] if T.FLORES_DEV.is_dir() else []
+    paras += ["ข่าว", "", "Hello there. How are you?", "ฝนตกหนัก\nน้ำท่วม ถนน"]
+    batched = e5seg.segment_many(paras)
+    assert batched == [e5seg.segment(p) for p in paras]
+    prepared = Prepared(e5seg, paras)
+    assert prepared.name == "e5seg" and len(prepared.done) == len(set(paras))
+    assert [prepared.segment(p) for p in paras] == batched
+    assert prepared.segment("วันนี้ฝนตก พรุ่งนี้แดดออก") == e5seg.segment("วันนี้ฝนตก พรุ่งนี้แดดออก")
+
+
+def test_segment_stage_batches_documents(e5seg, monkeypatch):
+    from mt.config import RunConfig
+    from mt.records import Doc, Line
+    from mt.stages import SegmentStage
+
+    calls = []
+    many = e5seg.segment_many
+    monkeypatch.setattr(e5seg, "segment_many", lambda texts: calls.append(len(texts)) or many(texts))
+    stage = SegmentStage.__new__(SegmentStage)
+    stage.config, stage.segmenter, stage.docs_per_batch = RunConfig().segment, e5seg, 3
+    docs = [Doc(doc_id=f"d{i}", file=f"d{i}.txt", lines=[Line(line=1, text=f"ฝนตกหนักในจังหวัดที่ {i} น้ำท่วมถนน", kind="body")])
+            for i in range(5)]
+    out = list(stage(docs))
+    assert [d.doc_id for d in out] == [f"d{i}" for i in range(5)] and calls == [3, 2]
+    assert all(d.units and d.stages == ["segment"] for d in out)

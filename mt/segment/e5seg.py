@@ -160,7 +160,7 @@ class E5Seg:
 
     name = "e5seg"
 
-    def __init__(self, model_path: str | None = None, threads: int | None = None):
+    def __init__(self, model_path: str | None = None, int8: bool | None = None):
         from ..encoder import load_e5
 
         path = Path(model_path) if model_path else Path(str(resources.files("mt.segment").joinpath(MODEL_FILE)))
@@ -178,14 +178,16 @@ class E5Seg:
             raise ModelError(f"e5seg model has unexpected tensors {missing.unexpected_keys[:3]}", where=str(path),
                              fix="retrain with python benchmarks/train_segmenter_e5.py")
         self.model.eval()
+        if self.meta.get("int8", False) if int8 is None else int8:
+            # dynamic int8 matmuls in the Linear layers (weights int8, activations quantised per batch)
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
         self.threshold = float(self.meta["threshold"])
-        self.threads = threads
 
     @classmethod
     def from_model(cls, model: SegModel, tok, threshold: float) -> E5Seg:
         """A segmenter around a model in memory (training, benchmarks)."""
         self = cls.__new__(cls)
-        self.model, self.tok, self.threshold, self.threads = model, tok, threshold, None
+        self.model, self.tok, self.threshold = model, tok, threshold
         self.meta = {"threshold": threshold}
         return self
 
