@@ -30,7 +30,7 @@ MODEL_FILE = "e5seg.pt"
 META_FILE = "e5seg.json"
 WINDOW = 510          # content tokens per window (512 with <s> and </s>)
 OVERLAP = 128         # tokens shared by consecutive windows
-BATCH_TOKENS = 8192   # padded tokens per forward pass
+BATCH_TOKENS = 4096   # padded tokens per forward pass (attention scores of a batch: ~100 MB)
 
 
 class BoundaryHead(nn.Module):
