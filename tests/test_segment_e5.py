@@ -156,3 +156,18 @@ def test_segment_stage_batches_documents(e5seg, monkeypatch):
     out = list(stage(docs))
     assert [d.doc_id for d in out] == [f"d{i}" for i in range(5)] and calls == [3, 2]
     assert all(d.units and d.stages == ["segment"] for d in out)
+
+
+def test_model_that_does_not_fit_its_json_is_a_model_error(tmp_path):
+    import json
+    from importlib import resources
+
+    from mt.errors import ModelError
+    from mt.segment.e5seg import E5Seg
+
+    meta = json.loads(resources.files("mt.segment").joinpath("e5seg.json").read_text(encoding="utf-8"))
+    state = torch.load(str(resources.files("mt.segment").joinpath("e5seg.pt")), weights_only=True)
+    (tmp_path / "e5seg.json").write_text(json.dumps(meta), encoding="utf-8")
+    torch.save({k: v for k, v in state.items() if not k.startswith("head.")}, tmp_path / "e5seg.pt")
+    with pytest.raises(ModelError, match=r"does not fit its json.*missing \['head\."):
+        E5Seg(str(tmp_path / "e5seg.pt"))

@@ -173,9 +173,11 @@ class E5Seg:
         encoder, self.tok = load_e5()
         self.model = SegModel(encoder, self.meta["layers"], self.meta["frozen"])
         state = torch.load(path, weights_only=True)
-        missing = self.model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-        if missing.unexpected_keys:
-            raise ModelError(f"e5seg model has unexpected tensors {missing.unexpected_keys[:3]}", where=str(path),
+        got = self.model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+        lacking = [k for k in self.model.trained_state() if k not in state]
+        if got.unexpected_keys or lacking:
+            raise ModelError(f"e5seg model does not fit its json: unexpected {got.unexpected_keys[:3]}, "
+                             f"missing {lacking[:3]}", where=str(path),
                              fix="retrain with python benchmarks/train_segmenter_e5.py")
         self.model.eval()
         if self.meta.get("int8", False) if int8 is None else int8:
