@@ -116,6 +116,9 @@ def report(res: dict, indent: str = "   ") -> None:
     print(f"{indent}outside the engine and model loading (read, parse, segment, align, write): {other:.1f} s = "
           f"{100 * other / t['total']:.1f}%")
     print(f"{indent}stages: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total"))
+    seg, docs = t.get("segment", 0.0), res["counts"].get("docs", 0)
+    print(f"{indent}segment stage: {seg:.1f} s = {100 * seg / t['total']:.1f}% of the run"
+          + (f", {1000 * seg / docs:.0f} ms per document ({docs} documents)" if docs else ""))
     print(f"{indent}CPU time of the run (user+sys, all threads): {res['cpu']:.1f} s = "
           f"{res['cpu'] / res['wall']:.2f} cores")
     print(f"{indent}peak RSS of the run: {res['peak_rss_mib']:.0f} MiB; load average (1 min) before/after: "

@@ -1,6 +1,7 @@
 """Inference speed of the ``thaiseg`` segmenter, with a hash of every output.
 
     PYTHAINLP_OFFLINE=1 python benchmarks/segment_speed.py [--engine thaiseg] [--profile] [--features] [--src DIR]
+        [--engine e5seg --batch --threads 2]
         [--model PATH.crfsuite [--drop pos,crfcut]]
 
 Inputs (all through the public API the pipeline uses: ``get_segmenter(name).segment(text)``,
@@ -63,12 +64,11 @@ def load_sets() -> dict[str, list[str]]:
     return {"flores lines": flores, "flores x5": grouped, "seeds thai lines": seeds}
 
 
-def run(seg, paragraphs: list[str]) -> list:
-    out = []
-    for text in paragraphs:
-        spans = seg.segment(text)
-        out.append([[a, b] for a, b in spans] + [[text[a:b] for a, b in spans]])
-    return out
+def run(seg, paragraphs: list[str], batch: bool = False) -> list:
+    """Outputs of every paragraph; ``batch``: one ``segment_many`` call (the encoder batched, as SegmentStage)."""
+    many = getattr(seg, "segment_many", None) if batch else None
+    all_spans = many(paragraphs) if many else (seg.segment(text) for text in paragraphs)
+    return [[[a, b] for a, b in spans] + [[text[a:b] for a, b in spans]] for text, spans in zip(paragraphs, all_spans)]
 
 
 def sha(obj) -> str:
@@ -110,6 +110,8 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=3, help="timed passes over each set (best and median shown)")
     ap.add_argument("--features", action="store_true", help="also hash the CRF feature dicts and marginals")
+    ap.add_argument("--batch", action="store_true", help="segment each set in one segment_many call (e5seg)")
+    ap.add_argument("--threads", type=int, help="torch threads (e5seg; default: torch's)")
     ap.add_argument("--src", default=str(ROOT), help="directory to import the mt package from (default: this repo)")
     ap.add_argument("--model", help="a thaiseg .crfsuite model to time instead of the shipped engine")
     ap.add_argument("--drop", default="", help="with --model: feature groups the model was trained without "
@@ -120,6 +122,9 @@ def main() -> None:
         ap.error(f"--drop takes pos and/or crfcut, and needs --model; got {args.drop!r}")
 
     sets = load_sets()
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     import mt
     print(f"mt imported from {Path(mt.__file__).parent}")
     t0 = time.perf_counter()
@@ -136,7 +141,7 @@ def main() -> None:
         times, out = [], None
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            got = run(seg, paras)
+            got = run(seg, paras, args.batch)
             times.append(time.perf_counter() - t0)
             same = same and (out is None or got == out)
             out = got

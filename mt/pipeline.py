@@ -32,7 +32,7 @@ def build_steps(config: RunConfig, translator: TranslatorLike | None = None, out
     run's locked :class:`~mt.write.outdir.OutputDir` (None: the write step opens its own).
     """
     batch = config.executor.docs_per_batch
-    steps: list[Step] = [ReadStep(config), ParseStep(config), SegmentStep(config)]
+    steps: list[Step] = [ReadStep(config), ParseStep(config), SegmentStep(config, docs_per_batch=batch)]
     translate = TranslateStep(config, translator=translator, docs_per_batch=batch)
     steps += [translate, AlignStep(config, mt_is_real=translate.is_real, docs_per_batch=batch)]
     return steps + [WriteStep(config, output=output, signature=run_signature(steps))]

@@ -23,6 +23,12 @@ def thaiseg():
     return get_segmenter("thaiseg")
 
 
+@pytest.fixture(scope="module", params=["thaiseg", "e5seg"])
+def seg(request, thaiseg):
+    """The robustness catalogue runs on the CRF and on the default (e5seg)."""
+    return thaiseg if request.param == "thaiseg" else get_segmenter("e5seg")
+
+
 @pytest.fixture(scope="module")
 def crfcut():
     return get_segmenter("crfcut")
@@ -51,12 +57,12 @@ def check_spans(text: str, spans: list[tuple[int, int]]) -> None:
 # -- registry ---------------------------------------------------------------------------
 
 def test_registry_names_and_default():
-    assert SEGMENTERS.names() == ["crfcut", "thaiseg", "whitespace"]
-    assert SegmentConfig().engine == "thaiseg"
+    assert SEGMENTERS.names() == ["crfcut", "e5seg", "thaiseg", "whitespace"]
+    assert SegmentConfig().engine == "e5seg"
 
 
 def test_unknown_engine_lists_valid_names():
-    with pytest.raises(ConfigError, match=r"unknown segmenter 'punkt'.*crfcut, thaiseg, whitespace"):
+    with pytest.raises(ConfigError, match=r"unknown segmenter 'punkt'.*crfcut, e5seg, thaiseg, whitespace"):
         get_segmenter("punkt")
 
 
@@ -70,6 +76,11 @@ def test_get_segmenter_gives_fresh_instances():
 @pytest.mark.parametrize("text", ["", "   ", "\u200b \xa0\n"])
 def test_empty_text_gives_no_sentence(name, text):
     assert get_segmenter(name).segment(text) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b \xa0\n"])
+def test_empty_text_gives_no_sentence_default(seg, text):
+    assert seg.segment(text) == []
 
 
 # -- engines ----------------------------------------------------------------------------
@@ -122,18 +133,18 @@ def test_segment_paragraphs_yields_sentences_per_line(thaiseg):
 
 # -- robustness catalogue ---------------------------------------------------------------
 
-def test_quotes_are_not_split(thaiseg):
+def test_quotes_are_not_split(seg):
     text = 'เขากล่าวว่า "เราจะทำงานร่วมกัน เพื่อประชาชน ทุกคน" และจะเดินหน้าต่อไป'
-    spans = thaiseg.segment(text)
+    spans = seg.segment(text)
     check_spans(text, spans)
     assert not any(t.count('"') == 1 for t in texts(text, spans))
     curly = "นายกฯ ระบุว่า “รัฐบาลพร้อมช่วยเหลือ ทุกพื้นที่” หลังน้ำท่วม"
-    assert not any(("“" in t) != ("”" in t) for t in texts(curly, thaiseg.segment(curly)))
+    assert not any(("“" in t) != ("”" in t) for t in texts(curly, seg.segment(curly)))
 
 
-def test_parentheses_are_not_split(thaiseg):
+def test_parentheses_are_not_split(seg):
     text = "สหายเล หว้าย จุง กล่าวสุนทรพจน์ในการประชุม (ที่มา: สำนักข่าว VNA ภาพ: ไห่ มินห์)"
-    out = texts(text, thaiseg.segment(text))
+    out = texts(text, seg.segment(text))
     assert any("(ที่มา: สำนักข่าว VNA ภาพ: ไห่ มินห์)" in t for t in out)
 
 
@@ -142,57 +153,57 @@ def test_parentheses_are_not_split(thaiseg):
     ("โครงการนี้เริ่มเมื่อ พ.ศ. 2567 และจะสิ้นสุดในอีกสามปี", "พ.ศ. 2567"),
     ("การประชุมจัดขึ้นเมื่อวันที่ 5 มีนาคม ณ ทำเนียบรัฐบาล", "วันที่ 5"),
 ])
-def test_numbers_and_dates_stay_with_their_word(thaiseg, text, kept):
-    assert any(kept in t for t in texts(text, thaiseg.segment(text)))
+def test_numbers_and_dates_stay_with_their_word(seg, text, kept):
+    assert any(kept in t for t in texts(text, seg.segment(text)))
 
 
 @pytest.mark.parametrize("text,kept", [
     ("ดร. สมชาย ใจดี เดินทางมาถึงที่ประชุมแล้ว", "ดร. สมชาย"),
     ("พ.ต.อ. สมศักดิ์ รักชาติ ผู้กำกับการสถานีตำรวจ ให้สัมภาษณ์", "พ.ต.อ. สมศักดิ์"),
 ])
-def test_abbreviations_do_not_end_sentences(thaiseg, text, kept):
-    assert any(kept in t for t in texts(text, thaiseg.segment(text)))
+def test_abbreviations_do_not_end_sentences(seg, text, kept):
+    assert any(kept in t for t in texts(text, seg.segment(text)))
 
 
-def test_latin_names_and_acronyms_stay_together(thaiseg):
+def test_latin_names_and_acronyms_stay_together(seg):
     text = "รองนายกรัฐมนตรี Tran Luu Quang เข้าร่วมการประชุมของ ASEAN และ WHO ที่กรุงฮานอย"
-    out = texts(text, thaiseg.segment(text))
+    out = texts(text, seg.segment(text))
     assert any("Tran Luu Quang" in t for t in out)
     assert any("ASEAN และ WHO" in t for t in out)
 
 
-def test_ellipsis_stays_with_the_text_before_it(thaiseg):
+def test_ellipsis_stays_with_the_text_before_it(seg):
     text = "เขารอคอยอยู่นาน... ในที่สุดเธอก็มาถึง"
-    out = texts(text, thaiseg.segment(text))
-    check_spans(text, thaiseg.segment(text))
+    out = texts(text, seg.segment(text))
+    check_spans(text, seg.segment(text))
     assert not any(t.startswith((".", "…")) for t in out)
     assert any(t.endswith("นาน...") or "นาน... ใน" in t for t in out)
 
 
-def test_trailing_and_leading_spaces_are_not_in_spans(thaiseg):
+def test_trailing_and_leading_spaces_are_not_in_spans(seg):
     core = "ฝนตกหนักทั้งคืนจนน้ำท่วมถนน"
     text = "   " + core + "   \t"
-    assert thaiseg.segment(text) == [(3, 3 + len(core))]
+    assert seg.segment(text) == [(3, 3 + len(core))]
 
 
-def test_zero_width_and_no_break_spaces(thaiseg):
+def test_zero_width_and_no_break_spaces(seg):
     text = "\u200bวันนี้\u200bอากาศ\u200bดี\xa0มาก\u200b \ufeff"
-    spans = thaiseg.segment(text)
+    spans = seg.segment(text)
     check_spans(text, spans)
     assert texts(text, spans)[0].startswith("วันนี้")
 
 
-def test_text_without_thai(thaiseg):
+def test_text_without_thai(seg):
     text = "Hello world. This is Dr. Smith speaking at 10 a.m. today. Bye!"
-    assert texts(text, thaiseg.segment(text)) == [
+    assert texts(text, seg.segment(text)) == [
         "Hello world.", "This is Dr. Smith speaking at 10 a.m. today.", "Bye!"]
-    assert texts("2024-06-20 12:00", thaiseg.segment("2024-06-20 12:00")) == ["2024-06-20 12:00"]
+    assert texts("2024-06-20 12:00", seg.segment("2024-06-20 12:00")) == ["2024-06-20 12:00"]
 
 
-def test_megabyte_without_spaces_is_fast(thaiseg):
+def test_megabyte_without_spaces_is_fast(seg):
     text = "ก" * 1_000_000
     t0 = time.perf_counter()
-    assert thaiseg.segment(text) == [(0, len(text))]
+    assert seg.segment(text) == [(0, len(text))]
     assert time.perf_counter() - t0 < 5
 
 
@@ -202,23 +213,24 @@ def _news_paragraph(chars: int) -> str:
     return (text + " ") * (chars // len(text)) + text[: chars % len(text)]
 
 
-def test_long_paragraph_time_is_linear(thaiseg):
-    small, large = _news_paragraph(10_000), _news_paragraph(40_000)
+def test_long_paragraph_time_is_linear(seg):
+    n = 5_000 if seg.name == "e5seg" else 10_000      # the encoder is slower per character; same 4x ratio
+    small, large = _news_paragraph(n), _news_paragraph(4 * n)
     t0 = time.perf_counter()
-    check_spans(small, thaiseg.segment(small))
+    check_spans(small, seg.segment(small))
     t_small = time.perf_counter() - t0
     t0 = time.perf_counter()
-    spans = thaiseg.segment(large)
+    spans = seg.segment(large)
     t_large = time.perf_counter() - t0
     check_spans(large, spans)
     assert t_large < 4 * t_small * 2.0 + 1.0   # linear (with slack), not quadratic (16x)
 
 
 @pytest.mark.slow
-def test_megabyte_paragraph(thaiseg):
+def test_megabyte_paragraph(seg):
     text = _news_paragraph(1_000_000)
     t0 = time.perf_counter()
-    spans = thaiseg.segment(text)
+    spans = seg.segment(text)
     assert time.perf_counter() - t0 < 300
     check_spans(text, spans)
     assert len(spans) > 1000

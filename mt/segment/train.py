@@ -116,11 +116,10 @@ def score(pairs: Iterable[tuple[set[int], set[int]]]) -> dict[str, float]:
 
 
 def evaluate(segmenter, paras: list[list[str]]) -> dict[str, float]:
-    pairs = []
-    for sents in paras:
-        text = join(sents)
-        pairs.append((gold_boundaries(sents), span_boundaries(text, segmenter.segment(text))))
-    return score(pairs)
+    texts = [join(sents) for sents in paras]
+    many = getattr(segmenter, "segment_many", None)
+    spans = many(texts) if many else [segmenter.segment(t) for t in texts]
+    return score((gold_boundaries(s), span_boundaries(t, sp)) for s, t, sp in zip(paras, texts, spans))
 
 
 def training_paragraphs(articles: list[Article], seed: int = 13, regroupings: int = 3,

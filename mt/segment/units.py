@@ -231,6 +231,23 @@ def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch in "\u0e30\u0e32\u0e33\u0e45"
 
 
+def _corpus_contents(doc: Doc):
+    """``(line, start, end, content)`` of every corpus line of ``doc`` whose content has Thai letters."""
+    for line in doc.lines:
+        if line.kind not in CORPUS_KINDS:
+            continue
+        cs, ce = line.info.get("content", [0, len(line.text)])
+        cs, ce = max(0, int(cs)), min(len(line.text), int(ce))
+        content = line.text[cs:ce]
+        if has_thai(content):
+            yield line, cs, ce, content
+
+
+def segment_inputs(doc: Doc) -> list[str]:
+    """The texts :func:`build_units` hands to ``segmenter.segment`` for ``doc`` (to batch them beforehand)."""
+    return [content for line, _, _, content in _corpus_contents(doc) if line.kind not in WHOLE_KINDS]
+
+
 def build_units(doc: Doc, segmenter, cfg: SegmentConfig) -> None:
     """Append the MT units of every corpus line of ``doc`` to ``doc.units``.
 
@@ -241,14 +258,7 @@ def build_units(doc: Doc, segmenter, cfg: SegmentConfig) -> None:
     :func:`make_units`. Content without Thai letters gives no unit. Offsets are into
     ``line.text``.
     """
-    for line in doc.lines:
-        if line.kind not in CORPUS_KINDS:
-            continue
-        cs, ce = line.info.get("content", [0, len(line.text)])
-        cs, ce = max(0, int(cs)), min(len(line.text), int(ce))
-        content = line.text[cs:ce]
-        if not has_thai(content):
-            continue
+    for line, cs, ce, content in _corpus_contents(doc):
         if line.kind in WHOLE_KINDS:
             whole = strip_span(line.text, cs, ce)
             spans = [whole] if whole else []

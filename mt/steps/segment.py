@@ -1,6 +1,7 @@
 """segment: Thai lines -> sentences -> MT units (the corpus rows)."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..config import RunConfig
@@ -10,24 +11,57 @@ from .parse import fail_document
 
 
 class SegmentStep(Step):
+    """Documents are taken ``docs_per_batch`` at a time, so that a batched segmenter (``segment_many``: one
+    encoder pass) sees the lines of many pages at once; output order is input order."""
+
     name = "segment"
     resources = Resources(pool="prep", loads_model=True)
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, docs_per_batch: int = 16):
         from ..segment import get_segmenter
 
         super().__init__()
         self.config = config
+        self.docs_per_batch = docs_per_batch
         self.segmenter = get_segmenter(config.segment.engine)
 
+    def spec(self) -> tuple[type, dict[str, Any]]:
+        return type(self), {"config": self.config, "docs_per_batch": self.docs_per_batch}
+
+    def apply(self, docs: Iterable[Doc]) -> Iterator[Doc]:
+        buffer: list[Doc] = []
+        for doc in docs:
+            buffer.append(doc)
+            if len(buffer) >= self.docs_per_batch:
+                yield from self.process_batch(buffer)
+                buffer = []
+        yield from self.process_batch(buffer)
+
     def process(self, doc: Doc) -> Doc:
+        return self.process_batch([doc])[0]
+
+    def process_batch(self, docs: list[Doc]) -> list[Doc]:
+        from ..segment import Prepared
+        from ..segment.units import segment_inputs
+
+        try:
+            segmenter: Any = Prepared(self.segmenter, [t for d in docs for t in segment_inputs(d)])
+        except Exception:  # noqa: BLE001 - one bad page must not fail its batch: segment page by page instead
+            segmenter = self.segmenter
+        for doc in docs:
+            self._units(doc, segmenter)
+        return docs
+
+    def _units(self, doc: Doc, segmenter: Any) -> None:
         from ..segment.units import build_units
 
         try:
-            build_units(doc, self.segmenter, self.config.segment)
+            build_units(doc, segmenter, self.config.segment)
         except Exception as exc:  # noqa: BLE001 - per-document isolation, as in ParseStep
+            doc.units = []
             fail_document(doc, self.name, exc)
-        return doc
 
     def signature(self) -> dict[str, Any]:
-        return {"segmenter": self.config.segment.engine}
+        """The engine name and, for a trained model, its version (a retrained model changes the signature)."""
+        version = getattr(self.segmenter, "model_version", None)
+        return {"segmenter": self.config.segment.engine + (f"@{version}" if version else "")}
