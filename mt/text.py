@@ -2,11 +2,17 @@
 
 * Thai digits: :data:`THAI_DIGITS`, :func:`arabic_digits`;
 * Buddhist-era years: :data:`BE_OFFSET`, :func:`is_be_year`, :func:`be_to_ce` and back;
+* long text: :func:`split_long` (pieces under a limit at the best boundaries), :func:`strip_span`;
 * photo credits: :func:`split_credit` (a trailing ``(ภาพ: X)``), :func:`credit_only` (a line that is only one).
 """
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+SPACE_RUN = re.compile(r"[\s" + ZERO_WIDTH + r"]+")
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 _TO_ARABIC = str.maketrans(THAI_DIGITS, "0123456789")
@@ -80,3 +86,145 @@ def credit_only(text: str) -> tuple[str, str] | None:
     if _URLISH.match(who) or len(who.split()) > 8:
         return None
     return who, m.group("label")
+
+
+# ----------------------------------------------------------------- long text
+WORD_WINDOW = 2000      # characters tokenised at once when looking for word boundaries
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    strip = " \t\n\r\f\v\xa0\u3000\u2028\u2029\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u0085" + ZERO_WIDTH
+    while start < end and (text[start] in strip or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in strip or text[end - 1].isspace()):
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def split_long(text: str, too_long: Callable[[str], bool], segmenter=None) -> list[tuple[int, int]]:
+    """Split ``text`` into pieces none of which is ``too_long``; return their spans.
+
+    Used for units over a model's input limit (``too_long`` may count model tokens).
+    The pieces are contiguous, in order, stripped of edge whitespace and together
+    hold every non-whitespace character of ``text``. Cut points are chosen in this
+    order: sentence boundaries (from ``segmenter`` when given), spaces, Thai word
+    boundaries (PyThaiNLP newmm), and, for a single word still too long, a hard cut
+    that never separates a Thai combining mark from its base character.
+
+    Pieces are packed greedily: each piece takes as many consecutive parts as fit.
+    ``too_long`` is called O(parts) times on texts no longer than one piece plus a
+    part, so the cost is linear in the text length for a fixed limit.
+    """
+    span = strip_span(text, 0, len(text))
+    if span is None:
+        return []
+    sentences = segmenter.segment(text) if segmenter is not None else None
+    return split_span(text, span[0], span[1], too_long, sentences, None)
+
+
+def split_span(text: str, start: int, end: int, too_long: Callable[[str], bool],
+                sentences: list[tuple[int, int]] | None, segmenter) -> list[tuple[int, int]]:
+    if not too_long(text[start:end]):
+        return [(start, end)]
+    if (sentences is None or len(sentences) <= 1) and segmenter is not None:
+        sentences = [(start + s, start + e) for s, e in segmenter.segment(text[start:end])]
+    levels: list[Callable[[int, int], list[tuple[int, int]]]] = []
+    if sentences:
+        levels.append(lambda a, b: [(s, e) for s, e in sentences if s >= a and e <= b])
+    levels.append(lambda a, b: _space_parts(text, a, b))
+    levels.append(lambda a, b: _word_parts(text, a, b))
+    return _pack(text, start, end, too_long, levels)
+
+
+def _pack(text: str, start: int, end: int, too_long: Callable[[str], bool],
+          levels: list[Callable[[int, int], list[tuple[int, int]]]]) -> list[tuple[int, int]]:
+    if not too_long(text[start:end]):
+        return [(start, end)]
+    if not levels:
+        return _hard_cut(text, start, end, too_long)
+    cuts = [e for _, e in levels[0](start, end) if start < e < end]
+    if not cuts:
+        return _pack(text, start, end, too_long, levels[1:])
+    # parts that cover [start, end) exactly, cut after each part
+    parts: list[tuple[int, int]] = []
+    prev = start
+    for c in cuts + [end]:
+        span = strip_span(text, prev, c)
+        if span is not None:
+            parts.append(span)
+        prev = c
+    # make the parts cover [start, end): text between parts is whitespace only
+    out: list[tuple[int, int]] = []
+    cur: tuple[int, int] | None = None
+    for s, e in parts:
+        if cur is None:
+            cur = (s, e)
+            continue
+        if not too_long(text[cur[0]:e]):
+            cur = (cur[0], e)
+            continue
+        out.extend(_pack(text, cur[0], cur[1], too_long, levels[1:]))
+        cur = (s, e)
+    if cur is not None:
+        out.extend(_pack(text, cur[0], cur[1], too_long, levels[1:]))
+    return out
+
+
+def _space_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    parts = []
+    pos = start
+    for m in SPACE_RUN.finditer(text, start, end):
+        if m.start() > pos:
+            parts.append((pos, m.start()))
+        pos = m.end()
+    if end > pos:
+        parts.append((pos, end))
+    return parts
+
+
+def _word_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Thai word spans (newmm), tokenised window by window so long text stays linear."""
+    from pythainlp.tokenize import word_tokenize
+
+    parts: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        stop = min(end, pos + WORD_WINDOW)
+        toks = word_tokenize(text[pos:stop], engine="newmm", keep_whitespace=True)
+        offs = pos
+        spans = []
+        for t in toks:
+            spans.append((offs, offs + len(t)))
+            offs += len(t)
+        if stop < end and len(spans) > 1:
+            spans = spans[:-1]      # the last word of a window may be cut: tokenise it again
+        parts.extend(spans)
+        pos = spans[-1][1] if spans else stop
+    return [p for p in parts if text[p[0]:p[1]].strip()]
+
+
+def _hard_cut(text: str, start: int, end: int, too_long: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Cut a single unbreakable word into the longest pieces that fit."""
+    out: list[tuple[int, int]] = []
+    a = start
+    while a < end:
+        if not too_long(text[a:end]):
+            out.append((a, end))
+            break
+        lo, hi = a + 1, end     # largest b with text[a:b] not too long (at least one character)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if too_long(text[a:mid]):
+                hi = mid - 1
+            else:
+                lo = mid
+        b = lo
+        while b - 1 > a and _is_mark(text[b]):
+            b -= 1                  # do not separate a mark from its base character
+        out.append((a, b))
+        a = b
+    return out
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch in "\u0e30\u0e32\u0e33\u0e45"

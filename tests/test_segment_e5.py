@@ -144,16 +144,17 @@ def test_batched_segmentation_equals_one_at_a_time(e5seg):
 def test_segment_stage_batches_documents(e5seg, monkeypatch):
     from mt.config import RunConfig
     from mt.records import Doc, Line
-    from mt.stages import SegmentStage
+    from mt.steps import SegmentStep
 
     calls = []
     many = e5seg.segment_many
     monkeypatch.setattr(e5seg, "segment_many", lambda texts: calls.append(len(texts)) or many(texts))
-    stage = SegmentStage.__new__(SegmentStage)
-    stage.config, stage.segmenter, stage.docs_per_batch = RunConfig().segment, e5seg, 3
+    stage = SegmentStep.__new__(SegmentStep)
+    SegmentStep.__bases__[0].__init__(stage)
+    stage.config, stage.segmenter, stage.docs_per_batch = RunConfig(), e5seg, 3
     docs = [Doc(doc_id=f"d{i}", file=f"d{i}.txt", lines=[Line(line=1, text=f"ฝนตกหนักในจังหวัดที่ {i} น้ำท่วมถนน", kind="body")])
             for i in range(5)]
-    out = list(stage(docs))
+    out = list(stage.run(docs))
     assert [d.doc_id for d in out] == [f"d{i}" for i in range(5)] and calls == [3, 2]
     assert all(d.units and d.stages == ["segment"] for d in out)
 

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 # Characters that separate but are not visible spaces. They are stripped from
 # sentence edges, but a run made only of them is not a candidate boundary.
-ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+from ..text import SPACE_RUN, ZERO_WIDTH, strip_span  # noqa: E402,F401  (one home: mt/text.py)
 # A run of whitespace (NBSP, ideographic space, tabs, newlines included) and zero-width characters.
-SPACE_RUN = re.compile(r"[\s" + ZERO_WIDTH + r"]+")
 THAI_LETTER = re.compile(r"[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e]")
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 
@@ -190,112 +189,63 @@ class Featurizer:
         return toks[-3:] if left else toks[:3]
 
     def features(self, text: str, cands: list[Candidate]) -> list[dict[str, float | str]]:
-        feats: list[dict] = []
         bounds = [0] + [x for c in cands for x in (c.start, c.end)] + [len(text)]
         chunks = [text[bounds[2 * i]: bounds[2 * i + 1]] for i in range(len(cands) + 1)]
-        # tokens and tags at chunk edges (whole chunk when short)
-        edges_l: list[list[str]] = []
-        edges_r: list[list[str]] = []
-        tags_l: list[list[str]] = []
-        tags_r: list[list[str]] = []
-        verbs: list[str] = []
+        edges = self._chunk_edges(chunks)
+        inside = self._inside_states(text, cands)      # quote / bracket state at each candidate (linear scan)
+        feats = [self._candidate(text, c, i, chunks, edges, inside[i]) for i, c in enumerate(cands)]
+        return _with_context(feats)
+
+    def _chunk_edges(self, chunks: list[str]) -> dict[str, list]:
+        """Tokens and tags at each chunk's edges (the whole chunk when short), and whether it has a verb."""
+        out: dict[str, list] = {"l": [], "r": [], "tl": [], "tr": [], "verb": []}
         for ch in chunks:
             core = ch.strip(ZERO_WIDTH)
             if len(core) <= 3 * WINDOW:
                 toks = [t for t in self.tokenize(core) if t and not t.isspace()] if core else []
                 tags = self.tag(toks) if (self.tag is not None and toks) else []
-                edges_l.append(toks[-3:])
-                edges_r.append(toks[:3])
-                tags_l.append(tags[-3:])
-                tags_r.append(tags[:3])
-                verbs.append("v" if any(t.startswith("V") for t in tags) else "nov")
+                out["l"].append(toks[-3:])
+                out["r"].append(toks[:3])
+                out["tl"].append(tags[-3:])
+                out["tr"].append(tags[:3])
+                out["verb"].append("v" if any(t.startswith("V") for t in tags) else "nov")
             else:
                 tl, tr = self.edge_tokens(ch, True), self.edge_tokens(ch, False)
-                edges_l.append(tl)
-                edges_r.append(tr)
-                tags_l.append(self.tag(tl) if (self.tag is not None and tl) else [])
-                tags_r.append(self.tag(tr) if (self.tag is not None and tr) else [])
-                verbs.append("v")           # a chunk this long is a clause
-        # quote / bracket state at each candidate (linear scan)
-        inside = self._inside_states(text, cands)
-        total = len(text)
-        for i, c in enumerate(cands):
-            L, R = chunks[i], chunks[i + 1]
-            lt, rt = edges_l[i], edges_r[i + 1]
-            l1 = lt[-1] if lt else ""
-            l2 = lt[-2] if len(lt) > 1 else ""
-            r1 = rt[0] if rt else ""
-            r2 = rt[1] if len(rt) > 1 else ""
-            lc = L.rstrip(ZERO_WIDTH)[-1:] if L else ""
-            rc = R.lstrip(ZERO_WIDTH)[:1] if R else ""
-            run = text[c.start:c.end]
-            lshape, rshape = token_shape(l1), token_shape(r1)
-            lcc, rcc = char_class(lc), char_class(rc)
-            llen, rlen = length_bin(len(L)), length_bin(len(R))
-            f: dict[str, float | str] = {
-                "bias": 1.0,
-                "l1": l1, "l2": l2, "r1": r1, "r2": r2,
-                "l2l1": l2 + "|" + l1, "r1r2": r1 + "|" + r2, "l1r1": l1 + "|" + r1,
-                "lshape": lshape, "rshape": rshape,
-                "shapes": lshape + "|" + rshape,
-                "lcc": lcc, "rcc": rcc,
-                "ccs": lcc + "|" + rcc,
-                "llen": llen, "rlen": rlen,
-                "lens": llen + "|" + rlen,
-                "from_start": length_bin(c.start), "to_end": length_bin(total - c.end),
-                "run": "multi" if len(run) > 1 else ("nbsp" if run == "\xa0" else "space"),
-            }
-            if self.freq:
-                f["lfreq"] = freq_bin(self.freq.get(l1, 0))
-                f["rfreq"] = freq_bin(self.freq.get(r1, 0))
-            if not lc.isalnum():
-                f["lchar"] = lc
-            if not rc.isalnum():
-                f["rchar"] = rc
-            if l1 in FINAL_PARTICLES:
-                f["final_particle"] = 1.0
-            if r1 in CONTINUERS:
-                f["continuer"] = 1.0
-            if L.endswith(("...", "…")):
-                f["ellipsis"] = 1.0
-            if l1 in TITLE_ABBREVIATIONS:
-                f["title_abbr"] = 1.0
-            if self.tag is not None:
-                tl, tr = tags_l[i], tags_r[i + 1]
-                lp1 = tl[-1] if tl else ""
-                lp2 = tl[-2] if len(tl) > 1 else ""
-                rp1 = tr[0] if tr else ""
-                rp2 = tr[1] if len(tr) > 1 else ""
-                f.update({"lp1": lp1, "rp1": rp1, "lp2lp1": lp2 + "|" + lp1, "rp1rp2": rp1 + "|" + rp2,
-                          "lp1rp1": lp1 + "|" + rp1})
-            if self.tag is not None:
-                f["lverb"] = verbs[i]
-                f["rverb"] = verbs[i + 1]
-                f["verbs"] = verbs[i] + "|" + verbs[i + 1]
-            if self.boundary_prob is not None:
-                p = self.boundary_prob(l2, l1, r1, r2)
-                f["crfcut"] = p
-                f["crfcut_bin"] = str(round(p * 4))
-            state = inside[i]
-            if state:
-                f["inside"] = state
-            c.veto = self._veto(l1, r1, lc, rc, state)
-            if c.veto:
-                f["veto"] = 1.0
-            feats.append(f)
-        # context: a few observations of the neighbouring candidates
-        keys = ("l1", "r1", "lp1", "rp1", "lens", "crfcut_bin", "ccs", "continuer", "final_particle", "veto")
-        base = [{k: f[k] for k in keys if k in f} for f in feats]
-        for i, f in enumerate(feats):
-            if i > 0:
-                f.update({"p:" + k: v for k, v in base[i - 1].items()})
-            else:
-                f["p:none"] = 1.0
-            if i + 1 < len(feats):
-                f.update({"n:" + k: v for k, v in base[i + 1].items()})
-            else:
-                f["n:none"] = 1.0
-        return feats
+                out["l"].append(tl)
+                out["r"].append(tr)
+                out["tl"].append(self.tag(tl) if (self.tag is not None and tl) else [])
+                out["tr"].append(self.tag(tr) if (self.tag is not None and tr) else [])
+                out["verb"].append("v")           # a chunk this long is a clause
+        return out
+
+    def _candidate(self, text: str, c: Candidate, i: int, chunks: list[str], edges: dict[str, list],
+                   state: str) -> dict[str, float | str]:
+        """The features of candidate ``i`` (between chunks ``i`` and ``i + 1``); sets ``c.veto``."""
+        L, R = chunks[i], chunks[i + 1]
+        lt, rt = edges["l"][i], edges["r"][i + 1]
+        l1 = lt[-1] if lt else ""
+        l2 = lt[-2] if len(lt) > 1 else ""
+        r1 = rt[0] if rt else ""
+        r2 = rt[1] if len(rt) > 1 else ""
+        lc = L.rstrip(ZERO_WIDTH)[-1:] if L else ""
+        rc = R.lstrip(ZERO_WIDTH)[:1] if R else ""
+        f = _surface(text, c, l1, l2, r1, r2, lc, rc, L, R)
+        if self.freq:
+            f["lfreq"] = freq_bin(self.freq.get(l1, 0))
+            f["rfreq"] = freq_bin(self.freq.get(r1, 0))
+        _lexical(f, l1, r1, lc, rc, L)
+        if self.tag is not None:
+            _tags(f, edges["tl"][i], edges["tr"][i + 1], edges["verb"][i], edges["verb"][i + 1])
+        if self.boundary_prob is not None:
+            p = self.boundary_prob(l2, l1, r1, r2)
+            f["crfcut"] = p
+            f["crfcut_bin"] = str(round(p * 4))
+        if state:
+            f["inside"] = state
+        c.veto = self._veto(l1, r1, lc, rc, state)
+        if c.veto:
+            f["veto"] = 1.0
+        return f
 
     @staticmethod
     def _veto(l1: str, r1: str, lc: str, rc: str, state: str) -> bool:
@@ -371,10 +321,70 @@ def spans_from_boundaries(text: str, cands: list[Candidate], labels: list[bool])
     return [s for s in (strip_span(text, a, b) for a, b in spans) if s is not None]
 
 
-def strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    strip = " \t\n\r\f\v\xa0\u3000\u2028\u2029\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u0085" + ZERO_WIDTH
-    while start < end and (text[start] in strip or text[start].isspace()):
-        start += 1
-    while end > start and (text[end - 1] in strip or text[end - 1].isspace()):
-        end -= 1
-    return (start, end) if end > start else None
+def _surface(text: str, c: Candidate, l1: str, l2: str, r1: str, r2: str, lc: str, rc: str, L: str,
+             R: str) -> dict[str, float | str]:
+    """Edge tokens, their shapes and character classes, chunk lengths and the position of candidate ``c``."""
+    run = text[c.start:c.end]
+    lshape, rshape = token_shape(l1), token_shape(r1)
+    lcc, rcc = char_class(lc), char_class(rc)
+    llen, rlen = length_bin(len(L)), length_bin(len(R))
+    return {
+        "bias": 1.0,
+        "l1": l1, "l2": l2, "r1": r1, "r2": r2,
+        "l2l1": l2 + "|" + l1, "r1r2": r1 + "|" + r2, "l1r1": l1 + "|" + r1,
+        "lshape": lshape, "rshape": rshape,
+        "shapes": lshape + "|" + rshape,
+        "lcc": lcc, "rcc": rcc,
+        "ccs": lcc + "|" + rcc,
+        "llen": llen, "rlen": rlen,
+        "lens": llen + "|" + rlen,
+        "from_start": length_bin(c.start), "to_end": length_bin(len(text) - c.end),
+        "run": "multi" if len(run) > 1 else ("nbsp" if run == "\xa0" else "space"),
+    }
+
+
+def _lexical(f: dict[str, float | str], l1: str, r1: str, lc: str, rc: str, L: str) -> None:
+    """Punctuation at the edges, final particles, continuers, ellipses, title abbreviations."""
+    if not lc.isalnum():
+        f["lchar"] = lc
+    if not rc.isalnum():
+        f["rchar"] = rc
+    if l1 in FINAL_PARTICLES:
+        f["final_particle"] = 1.0
+    if r1 in CONTINUERS:
+        f["continuer"] = 1.0
+    if L.endswith(("...", "…")):
+        f["ellipsis"] = 1.0
+    if l1 in TITLE_ABBREVIATIONS:
+        f["title_abbr"] = 1.0
+
+
+def _tags(f: dict[str, float | str], tl: list[str], tr: list[str], lverb: str, rverb: str) -> None:
+    """POS tags at the edges and whether each side has a verb."""
+    lp1 = tl[-1] if tl else ""
+    lp2 = tl[-2] if len(tl) > 1 else ""
+    rp1 = tr[0] if tr else ""
+    rp2 = tr[1] if len(tr) > 1 else ""
+    f.update({"lp1": lp1, "rp1": rp1, "lp2lp1": lp2 + "|" + lp1, "rp1rp2": rp1 + "|" + rp2,
+              "lp1rp1": lp1 + "|" + rp1})
+    f["lverb"] = lverb
+    f["rverb"] = rverb
+    f["verbs"] = lverb + "|" + rverb
+
+
+#: observations of the neighbouring candidates copied into each candidate's features
+CONTEXT_KEYS = ("l1", "r1", "lp1", "rp1", "lens", "crfcut_bin", "ccs", "continuer", "final_particle", "veto")
+
+
+def _with_context(feats: list[dict[str, float | str]]) -> list[dict[str, float | str]]:
+    base = [{k: f[k] for k in CONTEXT_KEYS if k in f} for f in feats]
+    for i, f in enumerate(feats):
+        if i > 0:
+            f.update({"p:" + k: v for k, v in base[i - 1].items()})
+        else:
+            f["p:none"] = 1.0
+        if i + 1 < len(feats):
+            f.update({"n:" + k: v for k, v in base[i + 1].items()})
+        else:
+            f["n:none"] = 1.0
+    return feats

@@ -8,7 +8,7 @@
    An engine may know some results without generating (:meth:`~mt.translate.base.Engine.lookup`,
    a translation memory): those are guarded (no retry) and not cached;
 3. split sources longer than the model's input limit with
-   :func:`mt.segment.units.split_long` (never truncate), translate the pieces and
+   :func:`mt.text.split_long` (never truncate), translate the pieces and
    join them with a space (flag ``split``);
 4. batch pieces by length (:func:`~mt.translate.batching.length_batches`) within
    ``batch_tokens`` (default: the engine's preferred size), cap each output by its own source
@@ -35,7 +35,7 @@ from .batching import length_batches
 from .cache import TranslationCache, cache_key
 from .config import TranslateConfig
 from .guard import GUARD_VERSION, check
-from ..segment.units import split_long as seg_split_long
+from ..text import split_long as seg_split_long
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def normalise(text: str) -> str:
 
 def split_long(text: str, too_long: Callable[[str], bool]) -> list[str]:
     """Pieces of ``text`` none of which is ``too_long`` (cut at the best boundaries, see
-    :func:`mt.segment.units.split_long`), stripped, in order."""
+    :func:`mt.text.split_long`), stripped, in order."""
     pieces = [text[a:b].strip() for a, b in seg_split_long(text, too_long)]
     return [p for p in pieces if p] or [text]
 
