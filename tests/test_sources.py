@@ -325,3 +325,28 @@ def test_read_and_parse_steps_keep_the_provenance(tmp_path):
     assert none.meta["source_url"] == "https://record.test/none"
     assert own.meta["source_url"].startswith("https://baoninhbinh.org.vn/")     # the page's own wins
     assert own.meta["source"]["url"] == "https://record.test/own" and own.meta["source"]["index"] == 0
+
+
+def test_run_on_a_jsonl_file_with_no_further_flags(tmp_path, tiny_model_dir):
+    from mt.config import load_config
+    from mt.pipeline import run_pipeline
+
+    seeds = sorted((ROOT / "seeds").glob("*.txt"))[:2]
+    path = tmp_path / "pages.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"id": "s0", "url": "https://record.test/0", "text": seeds[0].read_text(encoding="utf-8")},
+        {"id": "s1", "url": "https://record.test/1", "markdown": seeds[1].read_text(encoding="utf-8")},
+        {"id": "bad", "text": ""}]), encoding="utf-8")
+    config = load_config(ROOT / "configs" / "smoke.toml", {
+        "input.paths": [str(path)], "output.dir": str(tmp_path / "out"), "translate.cache": str(tmp_path / "c.sqlite"),
+        "quiet": True, "review.build": False})
+    result = run_pipeline(config)
+    assert result.exit_code == 3 and result.counts["docs"] == 3 and result.counts["input_problems"] == 1
+    problems = [json.loads(x) for x in (result.output_dir / "problems.jsonl").read_text().splitlines()]
+    assert [(p["file"], p["line"]) for p in problems] == [(f"{path}#2", None)]
+    rows = [json.loads(x) for x in (result.output_dir / "corpus.jsonl").read_text().splitlines()]
+    assert {r["doc_id"] for r in rows} == {"pages~s0", "pages~s1"}
+    assert {r["file"] for r in rows} == {f"{path}#0", f"{path}#1"}
+    urls = {r["doc_id"]: r["source_url"] for r in rows}
+    assert urls["pages~s0"] == "https://record.test/0"                  # the page names no source: the record's
+    assert urls["pages~s1"].startswith("https://baoninhbinh.org.vn/")    # the page's own "ที่มา:" line wins
