@@ -108,7 +108,7 @@ def iter_sources(config: InputConfig) -> Iterator[Source]:
             yield from _hf_sources(p.removeprefix("hf:"), config.hf_split, fields)
         return
     pages = [p for p in config.paths if not p.startswith("hf:") and not _is_container_path(p, config.format)]
-    yield from _file_sources(pages, config.patterns, config.format)
+    yield from _file_sources(pages, config.patterns)
     for p in config.paths:
         if p.startswith("hf:"):
             yield from _hf_sources(p[3:], config.hf_split, fields)
@@ -145,7 +145,7 @@ class Sources:
         return self._len
 
     def __bool__(self) -> bool:
-        return next(iter(self), None) is not None
+        return self._len > 0 if self._len is not None else next(iter(self), None) is not None
 
 
 def _is_dir(path: str) -> bool:
@@ -217,7 +217,7 @@ def _real_dir(entry: os.DirEntry) -> bool:
 
 # -- page files -------------------------------------------------------------------------------------------
 
-def _file_sources(paths: list[str], patterns: list[str], declared: str) -> Iterator[Source]:
+def _file_sources(paths: list[str], patterns: list[str]) -> Iterator[Source]:
     """Page files of ``paths`` in name order with the ids :func:`mt.read.find_inputs` gives them.
 
     Lazy passes over the folder listings: the first finds the files that links point to (few), the second
@@ -340,8 +340,8 @@ _LISTING_ERRORS = (OSError, EOFError, ValueError)   # gzip.BadGzipFile is an OSE
 
 
 class _RecordIds:
-    """``<container stem>~<id field or record index>``, sanitised and unique in the container (a repeated
-    id field value gets ``~<index>`` too; it keeps a 64-bit hash per id, not the ids)."""
+    """``<container stem>~<id field or record index>``, sanitised and unique in the container (an id met
+    before gets ``~<index>`` too; it keeps a 64-bit hash per id, not the ids)."""
 
     def __init__(self, stem: str):
         self.stem = stem
@@ -352,10 +352,9 @@ class _RecordIds:
         self.count = index + 1
         part = re.sub(r"[^\w.-]+", "__", str(index if key is None or str(key) == "" else key))
         doc_id = f"{self.stem}~{part}"
-        if key is not None:
-            if hash(doc_id) in self.seen:
-                doc_id = f"{doc_id}~{index}"
-            self.seen.add(hash(doc_id))
+        if hash(doc_id) in self.seen:   # an id field value repeated, or equal to another record's index
+            doc_id = f"{doc_id}~{index}"
+        self.seen.add(hash(doc_id))
         return doc_id
 
 
@@ -645,3 +644,32 @@ def restore_provenance(doc: Doc, before: dict[str, Any]) -> None:
     for key in ("source_url", "date"):
         if doc.meta.get(key) is None and before.get(key) is not None:
             doc.meta[key] = before[key]
+
+
+def digest_inputs(config: InputConfig) -> tuple[list[str], list[str], bytes]:
+    """What a run digest (:func:`mt.run.run_digest`) reads of the inputs: the local paths and patterns to
+    hash byte for byte (:func:`mt.read.find_inputs`: page files, or the containers of a declared format), and
+    for the other inputs (fsspec URLs, Hugging Face datasets) their identity without their bytes."""
+    hf = config.format == "hf"
+    local = [_local(p) for p in config.paths if not hf and not is_url(p) and not p.startswith("hf:")]
+    ends = [e for e, fmt in SUFFIXES.items() if fmt == config.format]
+    patterns = [f"*{e}" for e in ends] if ends else list(config.patterns)
+    other = b"".join(_identity(p, hf) + b"\0" for p in config.paths if _local(p) not in local)
+    return local, patterns, other
+
+
+def _identity(path: str, hf: bool) -> bytes:
+    """An input's URL or name with each file's size and version fields as its file system reports them
+    (ETag, mtime, ...), without reading the bytes; a Hugging Face hub dataset: its name."""
+    name = _local(path.removeprefix("hf:"))
+    if (hf or path.startswith("hf:")) and not _exists(name):
+        return name.encode()
+    fs = _fs(name)[0] if is_url(name) else _fs("file://" + os.path.abspath(name))[0]
+    files = [name] if not _is_dir(name) else [p for p, _ in _walk(name) if not _is_dir(p)]
+    out = []
+    for p in files:
+        info = fs.info(p)
+        keep = {k: str(v) for k, v in sorted(info.items())
+                if k in ("size", "ETag", "etag", "mtime", "LastModified", "created", "md5Hash", "generation")}
+        out.append(json.dumps([p, keep]))
+    return "\n".join(out).encode()

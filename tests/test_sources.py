@@ -327,20 +327,34 @@ def test_read_and_parse_steps_keep_the_provenance(tmp_path):
     assert own.meta["source"]["url"] == "https://record.test/own" and own.meta["source"]["index"] == 0
 
 
-def test_run_on_a_jsonl_file_with_no_further_flags(tmp_path, tiny_model_dir):
+def _run_jsonl(tmp_path: Path, where: str):
     from mt.config import load_config
     from mt.pipeline import run_pipeline
 
     seeds = sorted((ROOT / "seeds").glob("*.txt"))[:2]
-    path = tmp_path / "pages.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
         {"id": "s0", "url": "https://record.test/0", "text": seeds[0].read_text(encoding="utf-8")},
         {"id": "s1", "url": "https://record.test/1", "markdown": seeds[1].read_text(encoding="utf-8")},
-        {"id": "bad", "text": ""}]), encoding="utf-8")
+        {"id": "bad", "text": ""}]).encode()
+    if where == "memory":
+        import fsspec
+
+        path = "memory://mtrun/pages.jsonl"
+        fsspec.filesystem("memory").pipe("/mtrun/pages.jsonl", data)
+    else:
+        path = str(tmp_path / "pages.jsonl")
+        Path(path).write_bytes(data)
     config = load_config(ROOT / "configs" / "smoke.toml", {
-        "input.paths": [str(path)], "output.dir": str(tmp_path / "out"), "translate.cache": str(tmp_path / "c.sqlite"),
+        "input.paths": [path], "output.dir": str(tmp_path / "out"), "translate.cache": str(tmp_path / "c.sqlite"),
         "quiet": True, "review.build": False})
-    result = run_pipeline(config)
+    return path, config, run_pipeline(config)
+
+
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_run_on_a_jsonl_file_with_no_further_flags(tmp_path, tiny_model_dir, where):
+    from mt.pipeline import run_pipeline
+
+    path, config, result = _run_jsonl(tmp_path, where)
     assert result.exit_code == 3 and result.counts["docs"] == 3 and result.counts["input_problems"] == 1
     problems = [json.loads(x) for x in (result.output_dir / "problems.jsonl").read_text().splitlines()]
     assert [(p["file"], p["line"]) for p in problems] == [(f"{path}#2", None)]
@@ -350,3 +364,20 @@ def test_run_on_a_jsonl_file_with_no_further_flags(tmp_path, tiny_model_dir):
     urls = {r["doc_id"]: r["source_url"] for r in rows}
     assert urls["pages~s0"] == "https://record.test/0"                  # the page names no source: the record's
     assert urls["pages~s1"].startswith("https://baoninhbinh.org.vn/")    # the page's own "ที่มา:" line wins
+    assert run_pipeline(config).up_to_date                               # the digest covers a URL input too
+    if where == "memory":
+        import fsspec
+
+        fsspec.filesystem("memory").rm("/mtrun", recursive=True)
+
+
+def test_digest_follows_the_records_of_a_declared_format_folder(tmp_path):
+    from mt.run import run_digest
+
+    (tmp_path / "in").mkdir()
+    shard = tmp_path / "in" / "a.jsonl"
+    shard.write_text('{"text": "หน้า"}\n', encoding="utf-8")
+    config = RunConfig(input=cfg([tmp_path / "in"], format="jsonl"))
+    before = run_digest(config)
+    shard.write_text('{"text": "หน้าอื่น"}\n', encoding="utf-8")
+    assert run_digest(config) != before
