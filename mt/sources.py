@@ -117,15 +117,17 @@ def iter_sources(config: InputConfig) -> Iterator[Source]:
 
 
 def count_sources(config: InputConfig) -> int:
-    """How many sources :func:`iter_sources` yields, without holding them (Parquet from its metadata)."""
+    """How many sources :func:`iter_sources` yields, without holding them (a Parquet file: from its metadata)."""
+    quick = [p for p in config.paths if config.format != "hf" and not p.startswith("hf:")
+             and container_format(p, config.format) == "parquet" and not _is_dir(p)]
     total = 0
-    for p in config.paths:
-        if not p.startswith("hf:") and config.format != "hf" and container_format(p, config.format) == "parquet" \
-                and not _is_dir(p):
+    for p in quick:
+        try:
             total += _parquet_rows(p)
-        else:
+        except _LISTING_ERRORS:   # not readable as Parquet: the listing says so as a problem record
             total += sum(1 for _ in iter_sources(config.model_copy(update={"paths": [p]})))
-    return total
+    rest = [p for p in config.paths if p not in quick]
+    return total + sum(1 for _ in iter_sources(config.model_copy(update={"paths": rest})))
 
 
 class Sources:
@@ -245,18 +247,23 @@ def _file_sources(paths: list[str], patterns: list[str]) -> Iterator[Source]:
 
 
 def _page_entries(paths: list[str], patterns: list[str], linked: set[str]) -> Iterator[tuple[str, str]]:
-    """``(path, name)`` of the page files of ``paths`` in name order, each file once (a link to a listed
-    file, an input given twice or inside another: the first by name is kept)."""
+    """``(path, name)`` of the page files of ``paths`` in name order, each file once: a file that an earlier
+    input also holds (an input given twice, or inside another) under the earlier one's name, a file and a
+    link to it under the first name."""
     import heapq
 
     for p in paths:
         if not _is_dir(p) and not _exists(p):
             raise ConfigError("input path does not exist", where=p, fix="check [input].paths or the command-line paths")
-    streams = [_matching(p, patterns) if _is_dir(p) else iter([(p, PurePosixPath(_local(p)).name)]) for p in paths]
-    overlap = _overlapping(paths)   # then every file's key is kept (rare: an input inside another)
+    roots = [_entry_key(p).rstrip("/") for p in paths]
+    streams = []
+    for j, p in enumerate(paths):
+        entries = _matching(p, patterns) if _is_dir(p) else iter([(p, PurePosixPath(_local(p)).name)])
+        earlier = [r for r in roots[:j] if r == roots[j] or roots[j].startswith(r + "/") or r.startswith(roots[j] + "/")]
+        streams.append(_outside(entries, earlier) if earlier else entries)
     emitted: set[str] = set()
     for path, name in heapq.merge(*streams, key=lambda x: x[1]):
-        if overlap or _is_link(path) or (linked and _entry_key(path) in linked):
+        if _is_link(path) or (linked and _entry_key(path) in linked):
             key = _entry_key(path)
             if key in emitted:
                 continue
@@ -264,10 +271,12 @@ def _page_entries(paths: list[str], patterns: list[str], linked: set[str]) -> It
         yield path, name
 
 
-def _overlapping(paths: list[str]) -> bool:
-    """Whether one input is, or is inside, another."""
-    roots = [_entry_key(p).rstrip("/") + "/" for p in paths]
-    return any(i != j and b.startswith(a) for i, a in enumerate(roots) for j, b in enumerate(roots))
+def _outside(entries: Iterator[tuple[str, str]], roots: list[str]) -> Iterator[tuple[str, str]]:
+    """The entries that are not, and are not inside, one of ``roots`` (keys)."""
+    for path, name in entries:
+        key = _entry_key(path)
+        if not any(key == r or key.startswith(r + "/") for r in roots):
+            yield path, name
 
 
 def _matching(root: str, patterns: list[str]) -> Iterator[tuple[str, str]]:

@@ -56,7 +56,8 @@ def test_folder_sources_equal_find_inputs_ids_order_and_docs(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "x.txt").write_text("อื่น\n", encoding="utf-8")
-    for paths in ([pages], [pages, other], [other, pages / "a" / "b.txt"]):
+    for paths in ([pages], [pages, other], [other, pages / "a" / "b.txt"], [pages, pages / "sub"],
+                  [pages / "sub", pages, pages]):
         config = cfg(paths)
         old = find_inputs(config.paths, config.patterns)
         new = list(iter_sources(config))
