@@ -18,7 +18,7 @@ import mt.sources as S
 from mt.config import InputConfig, RunConfig, config_from_dict
 from mt.errors import ConfigError, MissingExtraError
 from mt.read import find_inputs, read_doc
-from mt.sources import Source, Sources, iter_sources, read_source, read_sources
+from mt.sources import Sources, iter_sources, read_source, read_sources
 from mt.steps import ParseStep, ReadStep
 
 ROOT = Path(__file__).resolve().parents[1]
