@@ -26,8 +26,27 @@ from .translate.config import TranslateConfig
 
 
 class InputConfig(Section):
+    """[input]: page files in folders, or records of JSONL(.gz) / Parquet / WARC(.gz) files or a Hugging Face
+    dataset (``mt.sources``); paths may be fsspec URLs (``s3://``, ``gs://``, ``memory://``)."""
+
     paths: list[str] = ["seeds"]
-    patterns: list[str] = ["*.txt", "*.md", "*.html", "*.htm"]
+    patterns: list[str] = ["*.txt", "*.md", "*.html", "*.htm"]   # page files taken from folders
+    format: str = "auto"            # auto (by path ending) | files | jsonl | parquet | warc | hf
+    id_field: str = "id"            # record fields (JSONL, Parquet, Hugging Face datasets)
+    url_field: str = "url"
+    html_field: str = "html"        # the first of html, markdown, text a record has is its page
+    markdown_field: str = "markdown"
+    text_field: str = "text"
+    date_field: str = "date"
+    hf_split: str = "train"         # split of a Hugging Face dataset
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: str) -> str:
+        valid = ("auto", "files", "jsonl", "parquet", "warc", "hf")   # mt.sources.SOURCE_FORMATS
+        if v not in valid:
+            raise ValueError(f"unknown input format '{v}'; valid: {', '.join(valid)}")
+        return v
 
 
 def _registered(registry: Any, value: str) -> str:

@@ -128,10 +128,10 @@ def run_pipeline(config: RunConfig, *, translator: TranslatorLike | None = None)
 
 
 def _execute(config: RunConfig, executor: Any, translator: Any, output: Any, digest: str) -> RunResult:
-    from .read import find_inputs
+    from .sources import Sources
 
     started, t0 = time.time(), time.perf_counter()
-    sources = find_inputs(config.input.paths, config.input.patterns)
+    sources = Sources(config.input)   # lazy; len() counts once without holding the listing
     steps = build_steps(config, translator=translator, output=output)
     t_load = time.perf_counter() - t0
     write = steps[-1]

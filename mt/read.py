@@ -89,7 +89,7 @@ def assign_doc_ids(names: list[str]) -> list[str]:
     (``~`` never comes out of :func:`doc_id_for`, so a suffixed id cannot meet a plain one)."""
     plain = [doc_id_for(n) for n in names]
     counts = Counter(plain)
-    ids = [f"{i}~{hashlib.sha1(n.encode()).hexdigest()[:8]}" if counts[i] > 1 else i for i, n in zip(plain, names)]
+    ids = [suffixed_doc_id(n) if counts[i] > 1 else i for i, n in zip(plain, names)]
     if len(set(ids)) != len(ids):  # two names with one SHA-1 prefix: number them in name order instead
         seen: Counter[str] = Counter()
         ids = []
@@ -97,6 +97,11 @@ def assign_doc_ids(names: list[str]) -> list[str]:
             seen[i] += 1
             ids.append(f"{i}~{seen[i]}" if counts[i] > 1 else i)
     return ids
+
+
+def suffixed_doc_id(name: str) -> str:
+    """The id of a name whose :func:`doc_id_for` another name shares: ``~`` and 8 hex digits of its SHA-1."""
+    return f"{doc_id_for(name)}~{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def decode_page(data: bytes, name: str) -> tuple[list[str], list[dict]]:

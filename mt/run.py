@@ -118,11 +118,14 @@ def run_digest(config: RunConfig) -> str:
     of that document; the batch goes on).
     """
     from .read import find_inputs
+    from .sources import digest_inputs
 
     h = hashlib.sha256()
     cfg = config.model_dump(mode="json", exclude={"executor": True, "quiet": True, "output": {"force"}})
     h.update(json.dumps({"mt": __version__, "config": cfg}, sort_keys=True).encode())
-    for item in find_inputs(config.input.paths, config.input.patterns):
+    local, patterns, other = digest_inputs(config.input)   # fsspec URLs, hf datasets: by size, ETag, ...
+    h.update(other)
+    for item in find_inputs(local, patterns):
         h.update(item.name.encode() + b"\0")
         try:
             if not item.path.is_file():   # FIFO, directory, dangling link: the reader reports it

@@ -5,6 +5,7 @@ import logging
 
 from ..config import RunConfig
 from ..records import Doc, Line, check_kinds, number_blocks
+from ..sources import restore_provenance
 from .base import Resources, Step
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,13 @@ class ParseStep(Step):
         self.parser = PageParser()  # builds its language identifier once for every page
 
     def process(self, doc: Doc) -> Doc:
+        before = doc.meta   # the reader's provenance of a record (mt.sources)
         try:
             self.parser.parse(doc)
             check_kinds(doc)
         except Exception as exc:  # noqa: BLE001 - per-document isolation: one bad page never stops the batch
             fail_document(doc, self.name, exc)
+        restore_provenance(doc, before)
         number_blocks(doc)   # blocks of one source line get distinct row ids and their own accounting
         return doc
 

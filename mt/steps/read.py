@@ -1,17 +1,18 @@
-"""read: input files (:class:`mt.read.InputFile`) -> :class:`~mt.records.Doc` with decoded lines or problems."""
+"""read: sources (:class:`mt.sources.Source`: page files, records) -> :class:`~mt.records.Doc` with decoded lines or problems."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..config import RunConfig
-from ..read import InputFile, read_doc
+from ..read import InputFile
 from ..records import Doc
+from ..sources import Source, read_sources
 from .base import Resources, Step
 
 
 class ReadStep(Step):
-    """Decode each input file into lines; a file that cannot be read becomes a document with a problem."""
+    """Decode each source into lines; a file or record that cannot be read becomes a document with a problem."""
 
     name = "read"
     resources = Resources(pool="prep")
@@ -20,9 +21,8 @@ class ReadStep(Step):
         super().__init__()
         self.config = config
 
-    def apply(self, items: Iterable[InputFile]) -> Iterator[Doc]:
-        for item in items:
-            yield read_doc(*item)
+    def apply(self, items: Iterable[Source | InputFile]) -> Iterator[Doc]:
+        yield from read_sources(items, self.config.input)
 
     def observe(self, doc: Doc) -> None:
         self.stats.counts["problems"] += len(doc.problems)
