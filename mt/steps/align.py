@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..records import Doc, check_relations
-from .base import Resources, Step
+from .base import Resources, Step, batches
 
 
 class EmbeddingPipeline:
@@ -65,16 +65,10 @@ class AlignStep(Step):
     def apply(self, docs: Iterable[Doc]) -> Iterator[Doc]:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mt-embed") as worker:
             flow = EmbeddingPipeline(self.aligner, worker)
-            buffer: list[Doc] = []
-            for doc in docs:
-                buffer.append(doc)
-                if len(buffer) >= self.docs_per_batch:
-                    flow.submit(buffer)
-                    buffer = []
-                    if len(flow.pending) > 1:
-                        yield from flow.finish_one()
-            if buffer:
-                flow.submit(buffer)
+            for batch in batches(docs, self.docs_per_batch):
+                flow.submit(batch)
+                if len(flow.pending) > 1:
+                    yield from flow.finish_one()
             while flow.pending:
                 yield from flow.finish_one()
 

@@ -64,6 +64,18 @@ class StepStats:
         return cls(data["docs"], data["lines"], data["units"], data["seconds"], Counter(data.get("counts", {})))
 
 
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last one shorter), for steps that work on many documents."""
+    buffer: list[Any] = []
+    for item in items:
+        buffer.append(item)
+        if len(buffer) >= size:
+            yield buffer
+            buffer = []
+    if buffer:
+        yield buffer
+
+
 class _Upstream:
     """Wraps a step's input so that the time spent waiting for it is not charged to the step."""
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from ..config import RunConfig
 from ..read import InputFile
@@ -26,6 +25,3 @@ class ReadStep(Step):
 
     def observe(self, doc: Doc) -> None:
         self.stats.counts["problems"] += len(doc.problems)
-
-    def signature(self) -> dict[str, Any]:
-        return {}

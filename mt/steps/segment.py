@@ -6,7 +6,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..records import Doc
-from .base import Resources, Step
+from .base import Resources, Step, batches
 from .parse import fail_document
 
 
@@ -29,13 +29,8 @@ class SegmentStep(Step):
         return type(self), {"config": self.config, "docs_per_batch": self.docs_per_batch}
 
     def apply(self, docs: Iterable[Doc]) -> Iterator[Doc]:
-        buffer: list[Doc] = []
-        for doc in docs:
-            buffer.append(doc)
-            if len(buffer) >= self.docs_per_batch:
-                yield from self.process_batch(buffer)
-                buffer = []
-        yield from self.process_batch(buffer)
+        for batch in batches(docs, self.docs_per_batch):
+            yield from self.process_batch(batch)
 
     def process(self, doc: Doc) -> Doc:
         return self.process_batch([doc])[0]

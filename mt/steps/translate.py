@@ -8,7 +8,7 @@ from ..config import RunConfig
 from ..errors import ConfigError
 from ..records import Doc
 from ..translate.base import TranslatorLike
-from .base import Resources, Step
+from .base import Resources, Step, batches
 
 
 class TranslateStep(Step):
@@ -45,14 +45,8 @@ class TranslateStep(Step):
                             "translator": self.translator if self._given else None}
 
     def apply(self, docs: Iterable[Doc]) -> Iterator[Doc]:
-        buffer: list[Doc] = []
-        for doc in docs:
-            buffer.append(doc)
-            if len(buffer) >= self.docs_per_batch:
-                yield from self.translate_batch(buffer)
-                buffer = []
-        if buffer:
-            yield from self.translate_batch(buffer)
+        for batch in batches(docs, self.docs_per_batch):
+            yield from self.translate_batch(batch)
 
     def translate_batch(self, docs: list[Doc]) -> list[Doc]:
         th_items = [u for d in docs for u in d.units]
