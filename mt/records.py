@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 class Kind(StrEnum):
     """Line kinds assigned by the parse step (:func:`check_kinds` refuses any other)."""
@@ -68,6 +68,41 @@ def check_relations(doc: "Doc") -> None:
             raise ValueError(f"{doc.where(v.line)}: unknown relation {v.relation!r} (valid: {', '.join(RELATIONS)})")
 
 
+class Problem(TypedDict):
+    """An input problem of a document (``Doc.problems``; one row of problems.jsonl with doc_id and file)."""
+
+    line: int | None          # 1-based line, None when it concerns the whole file
+    error: str                # what is wrong
+    fix: str                  # how to fix it
+    all_lines: NotRequired[bool]   # every line of the document is set aside (binary file, parse failure)
+
+
+class Credit(NamedTuple):
+    """A photo credit split off a line: who (``VNA``) and the label that introduced it (``ภาพ``)."""
+
+    who: str
+    label: str
+
+
+class LineInfo(TypedDict, total=False):
+    """What the parser records about a line (``Line.info``), beside its kind."""
+
+    content: list[int]        # [start, end) of the text proper (a trailing credit cut off)
+    credit: str               # who, of a credit split off this line (see Line.credit)
+    credit_label: str
+    reason: str               # why a line of a set-aside kind is not text ("image file name", ...)
+    image_url: str            # the image a caption belongs to
+    raw: str                  # the line before URLs were cut out
+    urls: list[str]
+    url: str                  # the URL of a source footer
+    title_like: bool          # a Vietnamese line laid out as the title (URL slug match)
+    zone: str                 # why a line is chrome by position ("after article", "trailing headline list")
+    markup: list[str]         # the HTML elements of a block
+    html: str                 # the block's HTML (first 500 characters)
+    foreign: list[str]        # foreign-script fragments inside a Thai line
+    artefact: str             # what kind of artefact ("ad placeholder")
+
+
 def line_key(line: int, block: int = 0) -> str:
     """The id part of one text block: its line number, and ``.block`` when a source line holds several."""
     return f"{line}.{block}" if block else str(line)
@@ -110,8 +145,14 @@ class Line:
     kind: str = "blank"
     lang: str | None = None   # "th", "vi", "en", "zh", ... or None when unknown / empty
     flags: list[str] = field(default_factory=list)   # e.g. "foreign_fragment", "truncated"
-    info: dict[str, Any] = field(default_factory=dict)  # parser details (credit, url, ...)
+    info: LineInfo = field(default_factory=dict)  # type: ignore[assignment]  # parser details (LineInfo)
     block: int = 0            # index among the text blocks of one source line (minified HTML), else 0
+
+    @property
+    def credit(self) -> Credit | None:
+        """The photo credit the parser split off this line, if any."""
+        who = self.info.get("credit")
+        return Credit(who, self.info.get("credit_label", "")) if who else None
 
 
 @dataclass
@@ -166,7 +207,7 @@ class Doc:
     meta: dict[str, Any] = field(default_factory=dict)  # publication, date, source_url, title_th, title_vi
     units: list[Unit] = field(default_factory=list)
     vi_lines: list[ViLine] = field(default_factory=list)
-    problems: list[dict[str, Any]] = field(default_factory=list)  # {"line", "error", "fix"}
+    problems: list[Problem] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)   # names of the stages that ran
 
     # -- serialisation (for process boundaries, e.g. Ray) -------------------

@@ -54,8 +54,8 @@ def _content(ln: Line) -> str:
 
 
 def _credit(ln: Line) -> tuple[str, str] | None:
-    if ln.info.get("credit") and ln.info.get("credit_label"):
-        return ln.info["credit"], ln.info["credit_label"]
+    if ln.credit is not None and ln.credit.label:
+        return tuple(ln.credit)
     return None
 
 

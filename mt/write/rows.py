@@ -36,10 +36,11 @@ def _scores(raw: dict[str, Any]) -> dict[str, float | None]:
 
 def sentence_rows(doc: Doc) -> list[dict[str, Any]]:
     meta = doc.meta
-    info = {(ln.line, ln.block): ln.info for ln in doc.lines}
+    lines = {(ln.line, ln.block): ln for ln in doc.lines}
     rows = []
     for u in doc.units:
-        credit = info.get((u.line, u.block), {}).get("credit")
+        line = lines.get((u.line, u.block))
+        credit = line.credit.who if line is not None and line.credit else None
         scores = dict(u.scores)
         if u.en is not None and u.th:
             scores.setdefault("length_ratio", round(len(u.en) / max(len(u.th), 1), 4))
@@ -49,7 +50,7 @@ def sentence_rows(doc: Doc) -> list[dict[str, Any]]:
             "th": u.th, "en": u.en, "vi": u.vi, "translation": {"th": u.th, "en": u.en, "vi": u.vi},
             "vi_line": u.vi_line, "relation": u.relation,
             "n_sentences": u.n_sentences, "scores": _scores(scores), "flags": list(u.flags),
-            "credit": str(credit) if credit else None, "source_url": meta.get("source_url"), "date": meta.get("date"),
+            "credit": credit, "source_url": meta.get("source_url"), "date": meta.get("date"),
             "publication": meta.get("publication"), "title_th": meta.get("title_th"),
             "title_vi": meta.get("title_vi"),
         })
