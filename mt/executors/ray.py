@@ -306,7 +306,10 @@ class RayExecutor:
             except MtError:
                 raise
             except BaseException as exc:
-                raise self._failure(exc) from exc
+                failure = self._failure(exc)
+                if failure is exc:      # Ctrl-C, SystemExit: as they are
+                    raise
+                raise failure from exc
         executor = {"kind": self.name, "address": self.config.executor.ray_address, **plan,
                     "actors_reporting_stats": collected.actors,
                     "timings_note": "step timings are worker seconds summed over batches, not wall time"}
