@@ -60,13 +60,13 @@ def plan_run(config: RunConfig) -> dict[str, Any]:
     """What ``mt run`` would do, touching nothing: inputs, output directory, engines and models."""
     from collections import Counter
 
-    from .read import find_inputs
     from .segment import SEGMENTERS
+    from .sources import iter_sources
 
-    inputs = find_inputs(config.input.paths, config.input.patterns)
+    kinds = Counter(s.format if s.kind == "record" else (Path(s.name).suffix.lower() or "(none)")
+                    for s in iter_sources(config.input))   # one lazy pass over the listing, as a run makes it
     plan: dict[str, Any] = {
-        "inputs": {"paths": list(config.input.paths), "files": len(inputs),
-                   "by_suffix": dict(Counter(f.path.suffix.lower() or "(none)" for f in inputs))},
+        "inputs": {"paths": list(config.input.paths), "documents": sum(kinds.values()), "by_format": dict(kinds)},
         "output": {"dir": config.output.dir, "state": output_state(config), "formats": list(config.output.formats)},
         "segmenter": config.segment.engine + ("" if config.segment.engine in SEGMENTERS else " (UNKNOWN)"),
         "translate": {"preset": config.translate.preset, "engine": config.translate.engine,

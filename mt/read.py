@@ -12,28 +12,17 @@ import logging
 import os
 import re
 import stat
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 from .errors import ConfigError
+from .text import normalize_line
 from .records import Doc
 
 log = logging.getLogger(__name__)
 
 FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-
-
-def normalize_line(text: str) -> str:
-    """NFC, invisible characters removed, exotic spaces made plain, trailing white space stripped."""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return text.rstrip()
 
 
 class InputFile(NamedTuple):
@@ -45,28 +34,16 @@ class InputFile(NamedTuple):
 
 
 def find_inputs(paths: Iterable[str | Path], patterns: Iterable[str]) -> list[InputFile]:
-    """Expand files and folders into :class:`InputFile` entries, sorted by name, without duplicates.
+    """The page files of ``paths`` (files and folders) as a list, sorted by name, each once, with unique ids:
+    exactly the listing a run uses (:func:`mt.sources.iter_sources`, which lists them lazily).
 
     Entries that match a pattern but are not regular files (a directory named ``x.txt``, a FIFO, a dangling
     link, a symlink loop) are kept: :func:`read_doc` turns each into a problem record instead of skipping it
-    silently. Document ids are unique (:func:`assign_doc_ids`).
+    silently. A path that does not exist is a ConfigError.
     """
-    patterns = list(patterns)
-    found: dict[str, tuple[Path, str]] = {}
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            for pattern in patterns:
-                for f in path.rglob(pattern):
-                    found.setdefault(_key(f), (f, f.relative_to(path).as_posix()))
-        elif path.exists() or path.is_symlink():
-            found.setdefault(_key(path), (path, path.name))
-        else:
-            raise ConfigError("input path does not exist", where=str(path),
-                              fix="check [input].paths or the command-line paths")
-    pairs = sorted(found.values(), key=lambda x: x[1])
-    ids = assign_doc_ids([name for _, name in pairs])
-    return [InputFile(path, name, doc_id) for (path, name), doc_id in zip(pairs, ids)]
+    from .sources import file_sources   # mt.sources builds on this module: imported when called
+
+    return [InputFile(Path(s.path), s.name, s.doc_id) for s in file_sources([str(p) for p in paths], list(patterns))]
 
 
 def _key(path: Path) -> str:
@@ -81,22 +58,6 @@ def doc_id_for(name: str) -> str:
     """The readable id of a document: its relative name without extension, unsafe characters as ``__``."""
     stem = name.rsplit(".", 1)[0] if "." in Path(name).name else name
     return re.sub(r"[^\w.-]+", "__", stem)
-
-
-def assign_doc_ids(names: list[str]) -> list[str]:
-    """Unique ids for ``names``: :func:`doc_id_for`, and where two names map to one id (``a b.txt`` and
-    ``a__b.txt``, ``x.txt`` and ``x.md``) each of them gets ``~`` and 8 hex digits of its name's SHA-1
-    (``~`` never comes out of :func:`doc_id_for`, so a suffixed id cannot meet a plain one)."""
-    plain = [doc_id_for(n) for n in names]
-    counts = Counter(plain)
-    ids = [suffixed_doc_id(n) if counts[i] > 1 else i for i, n in zip(plain, names)]
-    if len(set(ids)) != len(ids):  # two names with one SHA-1 prefix: number them in name order instead
-        seen: Counter[str] = Counter()
-        ids = []
-        for i in plain:
-            seen[i] += 1
-            ids.append(f"{i}~{seen[i]}" if counts[i] > 1 else i)
-    return ids
 
 
 def suffixed_doc_id(name: str) -> str:

@@ -108,7 +108,7 @@ def iter_sources(config: InputConfig) -> Iterator[Source]:
             yield from _hf_sources(p.removeprefix("hf:"), config.hf_split, fields)
         return
     pages = [p for p in config.paths if not p.startswith("hf:") and not _is_container_path(p, config.format)]
-    yield from _file_sources(pages, config.patterns)
+    yield from file_sources(pages, config.patterns)
     for p in config.paths:
         if p.startswith("hf:"):
             yield from _hf_sources(p[3:], config.hf_split, fields)
@@ -148,6 +148,14 @@ class Sources:
 
     def __bool__(self) -> bool:
         return self._len > 0 if self._len is not None else next(iter(self), None) is not None
+
+    def total_hint(self) -> int | None:
+        """``len()`` when it costs no extra pass over record containers (page files, Parquet metadata), else
+        None: a progress bar does not need a second full read of a JSONL or WARC file (Ray needs ``len``)."""
+        c = self.config
+        streamed = c.format == "hf" or any(p.startswith("hf:") or container_format(p, c.format) in ("jsonl", "warc")
+                                           for p in c.paths)
+        return None if streamed and self._len is None else len(self)
 
 
 def _is_dir(path: str) -> bool:
@@ -219,8 +227,9 @@ def _real_dir(entry: os.DirEntry) -> bool:
 
 # -- page files -------------------------------------------------------------------------------------------
 
-def _file_sources(paths: list[str], patterns: list[str]) -> Iterator[Source]:
-    """Page files of ``paths`` in name order with the ids :func:`mt.read.find_inputs` gives them.
+def file_sources(paths: list[str], patterns: list[str]) -> Iterator[Source]:
+    """Page files of ``paths`` in name order with unique ids (the one listing: :func:`mt.read.find_inputs` is
+    this as a list).
 
     Lazy passes over the folder listings: the first finds the files that links point to (few), the second
     which ids collide (``x.txt`` and ``x.md``; it keeps a 64-bit hash per id, not the files), the last yields."""
@@ -239,7 +248,7 @@ def _file_sources(paths: list[str], patterns: list[str]) -> Iterator[Source]:
     for path, name in _page_entries(paths, patterns, linked):
         plain = doc_id_for(name)
         doc_id = plain if plain not in clashes else suffixed_doc_id(name)
-        if doc_id in given:   # two names with one SHA-1 prefix: numbered instead (as assign_doc_ids)
+        if doc_id in given:   # two names with one SHA-1 prefix: numbered instead
             doc_id = f"{plain}~{sum(1 for g in given if g.startswith(plain + '~')) + 1}"
         if plain in clashes:
             given.add(doc_id)

@@ -1,5 +1,6 @@
 """Text facts shared by the subsystems (one home, so parse, segment, align and review agree).
 
+* line normalisation: :func:`normalize_line` (NFC, invisible characters, exotic spaces);
 * Thai digits: :data:`THAI_DIGITS`, :func:`arabic_digits`;
 * Buddhist-era years: :data:`BE_OFFSET`, :func:`is_be_year`, :func:`be_to_ce` and back;
 * long text: :func:`split_long` (pieces under a limit at the best boundaries), :func:`strip_span`;
@@ -11,8 +12,20 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def normalize_line(text: str) -> str:
+    """NFC, invisible characters removed, exotic spaces made plain, trailing white space stripped."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.rstrip()
+
+
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 SPACE_RUN = re.compile(r"[\s" + ZERO_WIDTH + r"]+")
+_INVISIBLE = re.compile("[" + ZERO_WIDTH + "]")
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 _TO_ARABIC = str.maketrans(THAI_DIGITS, "0123456789")

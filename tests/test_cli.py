@@ -102,7 +102,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(tmp_path, capsys):
                  "--dry-run"])
     text = capsys.readouterr().out
     assert code == 0 and not out.exists() and list(tmp_path.iterdir()) == []
-    assert "files: 5" in text and "state: new directory" in text and "tiny random-weight model" in text
+    assert "documents: 5" in text and ".txt: 5" in text and "state: new directory" in text and "tiny random-weight model" in text
     user = tmp_path / "mine"
     user.mkdir()
     (user / "notes.txt").write_text("x")

@@ -6,7 +6,8 @@ import unicodedata
 import pytest
 
 from mt.errors import ConfigError
-from mt.read import decode_page, doc_id_for, find_inputs, normalize_line, read_doc
+from mt.read import decode_page, doc_id_for, find_inputs, read_doc
+from mt.text import normalize_line
 
 
 def test_bom_and_crlf_are_normalised():

@@ -24,7 +24,8 @@ class LocalExecutor:
         stream: Any = iter(sources)
         for step in steps:
             stream = step.run(stream)
-        for _ in progress(stream, len(sources), "mt run", self.config.quiet,
+        total = sources.total_hint() if hasattr(sources, "total_hint") else len(sources)
+        for _ in progress(stream, total, "mt run", self.config.quiet,
                           interval=self.config.executor.progress_seconds):
             pass
         return ExecutionReport(executor={"kind": self.name}, stats={s.name: s.stats for s in steps},

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..read import normalize_line
+from ..text import normalize_line
 
 
 @dataclass

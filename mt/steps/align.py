@@ -52,8 +52,7 @@ class AlignStep(Step):
     def __init__(self, config: RunConfig, mt_is_real: bool = True, docs_per_batch: int = 16):
         from ..align import Aligner
 
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.mt_is_real = mt_is_real
         self.docs_per_batch = docs_per_batch
         self.aligner = Aligner(config.align, use_mt=config.align.use_mt and mt_is_real)

@@ -101,7 +101,8 @@ class Step:
     name: ClassVar[str] = "step"
     resources: ClassVar[Resources] = Resources()
 
-    def __init__(self) -> None:
+    def __init__(self, config: Any = None) -> None:
+        self.config = config      # the run's RunConfig (rebuilt from it in another process: spec())
         self.stats = StepStats()
 
     # -- the API executors use ---------------------------------------------------------------------

@@ -29,8 +29,7 @@ class ParseStep(Step):
     def __init__(self, config: RunConfig):
         from ..parse import PageParser
 
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.parser = PageParser()  # builds its language identifier once for every page
 
     def process(self, doc: Doc) -> Doc:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..config import RunConfig
 from ..read import InputFile
 from ..records import Doc
 from ..sources import Source, read_sources
@@ -15,10 +14,6 @@ class ReadStep(Step):
 
     name = "read"
     resources = Resources(pool="prep")
-
-    def __init__(self, config: RunConfig):
-        super().__init__()
-        self.config = config
 
     def apply(self, items: Iterable[Source | InputFile]) -> Iterator[Doc]:
         yield from read_sources(items, self.config.input)

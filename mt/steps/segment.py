@@ -20,8 +20,7 @@ class SegmentStep(Step):
     def __init__(self, config: RunConfig, docs_per_batch: int = 16):
         from ..segment import get_segmenter
 
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.docs_per_batch = docs_per_batch
         self.segmenter = get_segmenter(config.segment.engine)
 

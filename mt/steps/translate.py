@@ -20,8 +20,7 @@ class TranslateStep(Step):
     resources = Resources(pool="translate", loads_model=True, wants_gpu=True, fills_cpus=True)
 
     def __init__(self, config: RunConfig, translator: TranslatorLike | None = None, docs_per_batch: int = 16):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.docs_per_batch = docs_per_batch
         self._given = translator is not None
         self._closed = False

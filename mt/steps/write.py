@@ -17,8 +17,7 @@ class WriteStep(Step):
     resources = Resources(pool="driver")
 
     def __init__(self, config: RunConfig, output: Any = None, signature: dict[str, Any] | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.output = output
         self.run_signature = dict(signature or {})
         self.writer: Any = None
@@ -47,9 +46,6 @@ class WriteStep(Step):
         for doc in docs:
             writer.write(doc)
             yield doc
-
-    def observe(self, doc: Doc) -> None:
-        self.stats.counts["problems"] += len(doc.problems)
 
     def finish(self, manifest: dict[str, Any], after_files: Any = None) -> Any:
         """Write manifest and card and commit the corpus (also when no document came)."""
