@@ -1,9 +1,13 @@
-"""The write stage: a streaming sink that turns finished documents into a corpus directory.
+"""The write stage: finished documents -> corpus files.
 
-All files are written into a staging folder inside OUTPUT_DIR and committed by renames through a journal
-(:mod:`mt.write.outdir`): a crashed run leaves the previous corpus, or a half-done commit that the next run
+A shard's documents go through a :class:`PartWriter` into the shard's own folder (every format, set-aside
+and problems, and the shard's counts); :func:`assemble` joins the parts of a run, in shard order, into a
+staging folder with the manifest and card (Parquet files are moved, text formats streamed one after the other:
+no row passes through the process that assembles), and :class:`~mt.write.outdir.OutputDir` commits that by
+renames through a journal: a crashed run leaves the previous corpus, or a half-done commit that the next run
 finishes; never a half-written file. Only the files mt wrote are replaced: a reviewer's ``review.sqlite``,
-``reviewed/`` and anything else in the directory stay where they are, untouched.
+``reviewed/`` and anything else in the directory stay where they are, untouched. :class:`CorpusWriter` is the
+one-part form of the same (documents in, a committed corpus out), for callers without shards.
 """
 from __future__ import annotations
 
@@ -19,14 +23,18 @@ from ..atomic import replace_dir, temp_dir
 from ..errors import OutputError
 from ..records import Doc
 from .card import dataset_card
-from .formats import FORMATS
+from .formats import FORMATS, concat
 from .filters import RowFilters
 from .outdir import CORPUS_KIND, MANIFEST, OutputDir, is_space_error, space_error
 from .rows import caption_rows, sentence_rows, set_aside_rows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CorpusWriter", "FORMATS", "OutputDir", "temp_dir", "replace_dir"]
+__all__ = ["CorpusWriter", "FORMATS", "OutputDir", "PartWriter", "add_counts", "assemble", "temp_dir", "replace_dir"]
+
+#: files every part has besides its formats' (``filtered.jsonl`` only when the filters dropped a row)
+SIDE_FILES = ("set_aside.jsonl", "problems.jsonl", "filtered.jsonl")
+FIRST_NAMES = 20      # names of pages without Thai kept in the counts
 
 
 class Counts:
@@ -50,6 +58,7 @@ class Counts:
         self.filtered: Counter[str] = Counter()    # sentence rows dropped by the [output] filters, by reason
 
     def as_dict(self) -> dict[str, Any]:
+        """The counts as the manifest shows them (and a shard's marker keeps them: see :func:`add_counts`)."""
         return {
             "docs": self.docs, "lines_in": self.lines_in, "lines_in_corpus": self.lines_in_corpus,
             "lines_set_aside": self.lines_set_aside, "rows_sentences": self.rows_sentences,
@@ -61,48 +70,58 @@ class Counts:
             "input_problems": len(self.problems),
             "docs_by_format": dict(sorted(self.formats.items())),
             "docs_without_thai": len(self.docs_without_thai),
-            "files_without_thai": self.docs_without_thai[:20],
+            "files_without_thai": self.docs_without_thai[:FIRST_NAMES],
             "rows_filtered_by_reason": dict(sorted(self.filtered.items())),
         }
 
 
-class CorpusWriter:
-    """Stream documents into ``out_dir`` through the configured format writers, atomically.
+def add_counts(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Add a part's counts (:meth:`Counts.as_dict`) into ``total``: numbers and counters summed, the list of
+    pages without Thai joined (its first names kept)."""
+    for key, value in part.items():
+        if isinstance(value, dict):
+            into = total.setdefault(key, {})
+            for k, v in value.items():
+                into[k] = into.get(k, 0) + v
+            total[key] = dict(sorted(into.items()))
+        elif isinstance(value, list):
+            total[key] = (total.get(key, []) + value)[:FIRST_NAMES]
+        else:
+            total[key] = total.get(key, 0) + value
+    return total
 
-    ``output`` is the run's :class:`OutputDir` (checked and locked by the caller); without one the writer
-    opens and locks ``out_dir`` itself and releases it when it finishes or aborts.
+
+class PartWriter:
+    """Stream documents into ``directory`` (one shard's part of the corpus) through the configured formats.
+
+    ``close()`` closes every file and returns the part's counts; ``abort()`` closes them and leaves the
+    folder to its owner (who removes it).
     """
 
-    def __init__(self, out_dir: str | Path, formats: list[str], signature: dict[str, Any],
-                 rows_per_shard: int = 50_000, output: OutputDir | None = None, filters: RowFilters | None = None):
-        self.out_dir = Path(out_dir)
+    def __init__(self, directory: Path, formats: list[str], signature: dict[str, Any], rows_per_shard: int = 50_000,
+                 filters: RowFilters | None = None):
+        self.dir = Path(directory)
         self.signature = signature
         self.counts = Counts()
         classes = [FORMATS.get(name) for name in formats]  # unknown names fail before anything is created
-        self._own_output = output is None
-        self.output = output if output is not None else OutputDir(self.out_dir)
-        if self._own_output:
-            self.output.open()
-        self._closed = False
         self.filters = filters or RowFilters()
         self._filtered: Any = None          # filtered.jsonl, opened at the first dropped row
         self._ids: set[str] = set()
-        self.manifest: dict[str, Any] = {}
+        self._formats: list[Any] = []
+        self._set_aside = self._problems = None
         try:
-            self.tmp = self.output.new_staging()
-            self._formats = [cls(self.tmp, signature, rows_per_shard) for cls in classes]
-            self._set_aside = open(self.tmp / "set_aside.jsonl", "w", encoding="utf-8")
-            self._problems = open(self.tmp / "problems.jsonl", "w", encoding="utf-8")
+            self._formats = [cls(self.dir, signature, rows_per_shard, part=True) for cls in classes]
+            self._set_aside = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
+            self._problems = open(self.dir / "problems.jsonl", "w", encoding="utf-8")
         except BaseException:
             self.abort()
             raise
 
-    # ------------------------------------------------------------------
     def write(self, doc: Doc) -> None:
         try:
             self._write(doc)
         except OSError as exc:
-            raise self._os_error(exc) from exc
+            raise os_error(exc, self.dir) from exc
 
     def _write(self, doc: Doc) -> None:
         sentences = sentence_rows(doc)
@@ -141,7 +160,7 @@ class CorpusWriter:
         kept, dropped, by_reason = self.filters.split(sentences)
         if dropped:
             if self._filtered is None:
-                self._filtered = open(self.tmp / "filtered.jsonl", "w", encoding="utf-8")
+                self._filtered = open(self.dir / "filtered.jsonl", "w", encoding="utf-8")
             rows = {r["id"]: r for r in sentences}
             for d in dropped:
                 self._filtered.write(json.dumps({**rows[d["id"]], "filter_reason": d["reason"]},
@@ -158,23 +177,103 @@ class CorpusWriter:
                                   fix="this is a bug in mt: report it with this input file")
             self._ids.add(row["id"])
 
-    def _os_error(self, exc: OSError) -> OutputError:
-        if is_space_error(exc):
-            written = sum(p.stat().st_size for p in self.tmp.rglob("*") if p.is_file()) if self.tmp.exists() else 0
-            return space_error(exc, self.out_dir, written)
-        return OutputError(f"cannot write the corpus: {exc.strerror or exc}",
-                           where=str(exc.filename or self.out_dir), fix="check that the output directory is writable")
+    def close(self) -> dict[str, Any]:
+        """Close every file; the part's counts."""
+        try:
+            for handle in (*self._formats, self._set_aside, self._problems, self._filtered):
+                if handle is not None:
+                    handle.close()
+        except OSError as exc:
+            raise os_error(exc, self.dir) from exc
+        return self.counts.as_dict()
+
+    def abort(self) -> None:
+        """Close what is open, best effort (also on a full disk)."""
+        for handle in (*self._formats, self._set_aside, self._problems, self._filtered):
+            try:
+                if handle is not None:
+                    handle.close()
+            except Exception:  # noqa: BLE001 - best effort while already failing (e.g. ENOSPC on flush)
+                pass
+
+
+def os_error(exc: OSError, directory: Path) -> OutputError:
+    """A write error as the OutputError a run reports (a full disk: with what was written and what is free)."""
+    if is_space_error(exc):
+        written = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) if directory.exists() else 0
+        return space_error(exc, directory, written)
+    return OutputError(f"cannot write the corpus: {exc.strerror or exc}",
+                       where=str(exc.filename or directory), fix="check that the output directory is writable")
+
+
+def assemble(parts: list[Path], staging: Path, formats: list[str], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Join ``parts`` (shard folders, in corpus order) into ``staging``: every format, set-aside, problems and
+    filtered rows, then the card and the manifest (``manifest`` holds the summed ``counts`` and the
+    ``signature``; its ``files`` list is what was staged). Returns the manifest as written."""
+    manifest = {"kind": CORPUS_KIND, **manifest}
+    for cls in (FORMATS.get(name) for name in formats):
+        manifest.update(cls.merge(parts, staging, manifest.get("signature", {})))
+    for name in SIDE_FILES:
+        found = [p / name for p in parts if (p / name).exists()]
+        if found:
+            concat(found, staging / name)
+        elif name != "filtered.jsonl":
+            (staging / name).touch()
+    (staging / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
+    staged = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    manifest["files"] = sorted({*staged, MANIFEST})
+    (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+class CorpusWriter:
+    """Documents in, a committed corpus out: one :class:`PartWriter` in a staging folder of ``out_dir``,
+    assembled and committed by :meth:`finish` (for callers without shards: tests, notebooks, tools).
+
+    ``output`` is an :class:`OutputDir` the caller holds (checked and locked); without one the writer opens
+    and locks ``out_dir`` itself and releases it when it finishes or aborts.
+    """
+
+    def __init__(self, out_dir: str | Path, formats: list[str], signature: dict[str, Any],
+                 rows_per_shard: int = 50_000, output: OutputDir | None = None, filters: RowFilters | None = None):
+        self.out_dir = Path(out_dir)
+        self.formats = list(formats)
+        self.signature = signature
+        self._own_output = output is None
+        self.output = output if output is not None else OutputDir(self.out_dir)
+        if self._own_output:
+            self.output.open()
+        self._closed = False
+        self.manifest: dict[str, Any] = {}
+        self.tmp: Path | None = None
+        try:
+            self.tmp = self.output.new_staging()
+            (self.tmp / ".part").mkdir()
+            self.part = PartWriter(self.tmp / ".part", formats, signature, rows_per_shard, filters)
+        except BaseException:
+            self.abort()
+            raise
+
+    @property
+    def counts(self) -> Counts:
+        return self.part.counts
+
+    def write(self, doc: Doc) -> None:
+        self.part.write(doc)
 
     def finish(self, manifest: dict[str, Any], after_files: Callable[[Path], Any] | None = None) -> Path:
         """Close every file, write manifest and card, commit the corpus into OUTPUT_DIR.
 
         ``after_files(OUTPUT_DIR)`` (e.g. the review report) runs after the commit, on the committed files.
         """
+        counts = self.part.close()
         try:
-            self._finish_files(manifest)
+            self.manifest = assemble([self.tmp / ".part"], self.tmp, self.formats,
+                                     {**manifest, "counts": counts, "signature": self.signature})
+            shutil.rmtree(self.tmp / ".part")
             self.output.commit(self.tmp)
         except OSError as exc:
-            raise self._os_error(exc) from exc
+            raise os_error(exc, self.tmp) from exc
         self._closed = True
         try:
             if after_files is not None:
@@ -184,36 +283,14 @@ class CorpusWriter:
                 self.output.close()
         return self.out_dir
 
-    def _finish_files(self, manifest: dict[str, Any]) -> None:
-        for fmt in self._formats:
-            fmt.close()
-        self._set_aside.close()
-        self._problems.close()
-        if self._filtered is not None:
-            self._filtered.close()
-        manifest = {"kind": CORPUS_KIND, **manifest, "counts": self.counts.as_dict(), "signature": self.signature}
-        fingerprints = [f.fingerprint for f in self._formats if getattr(f, "fingerprint", None)]
-        if fingerprints:
-            manifest["fingerprint"] = fingerprints[0]
-        (self.tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
-        staged = sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*") if p.is_file())
-        manifest["files"] = sorted({*staged, MANIFEST})
-        self.manifest = manifest
-        (self.tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
     def abort(self) -> None:
         """Remove this run's staging folder (best effort: also on a full disk); the previous corpus stays."""
         if self._closed:
             return
         self._closed = True
-        for handle in (*getattr(self, "_formats", ()), getattr(self, "_set_aside", None),
-                       getattr(self, "_problems", None), getattr(self, "_filtered", None)):
-            try:
-                if handle is not None:
-                    handle.close()
-            except Exception:  # noqa: BLE001 - best effort while already failing (e.g. ENOSPC on flush)
-                pass
-        if getattr(self, "tmp", None) is not None:
+        if getattr(self, "part", None) is not None:
+            self.part.abort()
+        if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
         if self._own_output:
             self.output.close()

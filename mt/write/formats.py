@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -97,18 +98,43 @@ def schemas() -> dict[str, Any]:
 class FormatWriter:
     name = "format"
 
+    #: the files one writer makes (relative to its directory); :meth:`merge` joins them across parts
+    files: tuple[str, ...] = ()
+
     def __init__(self, out_dir: Path, signature: dict[str, Any], rows_per_shard: int = 50_000,
-                 extra_fields: Mapping[str, Any] | None = None):
+                 extra_fields: Mapping[str, Any] | None = None, part: bool = False):
         self.out_dir = out_dir
         self.signature = signature
         self.rows_per_shard = rows_per_shard
         self.extra_fields = dict(extra_fields or {})
+        self.part = part      # one shard's part of a corpus, joined later by :meth:`merge`
 
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
         pass
+
+    @classmethod
+    def merge(cls, parts: list[Path], out_dir: Path, signature: dict[str, Any]) -> dict[str, Any]:
+        """Join the files the part writers of ``parts`` (shard folders, in corpus order) made into ``out_dir``:
+        moved when there is one part, else streamed one after the other (no row is parsed)."""
+        for name in cls.files:
+            concat([p / name for p in parts], out_dir / name)
+        return {}
+
+
+def concat(sources: list[Path], target: Path) -> None:
+    """``target`` = the bytes of ``sources`` one after the other (one source: renamed; the sources are removed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if len(sources) == 1:
+        os.replace(sources[0], target)
+        return
+    with open(target, "wb") as out:
+        for src in sources:
+            with open(src, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 20)
+            src.unlink()
 
 
 def _dumps(row: dict) -> str:
@@ -119,6 +145,7 @@ class JsonlWriter(FormatWriter):
     """``corpus.jsonl`` (a sentences row per line) and ``captions.jsonl``."""
 
     name = "jsonl"
+    files = ("corpus.jsonl", "captions.jsonl")
 
     def __init__(self, *a: Any, **kw: Any):
         super().__init__(*a, **kw)
@@ -168,6 +195,7 @@ class MosesWriter(FormatWriter):
     """``corpus.th`` / ``corpus.en``: line-aligned plain text of every translated row."""
 
     name = "moses"
+    files = ("corpus.th", "corpus.en")
 
     def __init__(self, *a: Any, **kw: Any):
         super().__init__(*a, **kw)
@@ -195,33 +223,53 @@ class TmxWriter(FormatWriter):
     Characters XML 1.0 does not allow are dropped; ``n_tu`` counts the ``tu`` written."""
 
     name = "tmx"
+    PART = "corpus.tmx.part"      # a shard's ``tu`` elements, without header: :meth:`merge` wraps them
 
     def __init__(self, *a: Any, **kw: Any):
         super().__init__(*a, **kw)
         self.etree = require("lxml.etree", "the TMX writer")
         self.n_tu = 0
         self._stack = contextlib.ExitStack()
+        self._xf: Any = None
+        try:
+            # A Python file (not a path) so that write errors (ENOSPC ...) surface as OSError, and the
+            # file is closed last, also when closing the XML elements fails.
+            self._fh = self._stack.enter_context(open(self.out_dir / (self.PART if self.part else "corpus.tmx"), "wb"))
+            if not self.part:
+                self._open_document()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _open_document(self) -> None:
         sig = self.signature
         header = {"creationtool": "mt", "creationtoolversion": str(sig.get("version", "")),
                   "datatype": "plaintext", "segtype": "sentence", "adminlang": "en", "srclang": "th",
                   "o-tmf": "mt"}
+        self._xf = self._stack.enter_context(self.etree.xmlfile(self._fh, encoding="utf-8"))
+        self._xf.write_declaration()
+        self._xf.write_doctype(TMX_DOCTYPE)
+        self._stack.enter_context(self._xf.element("tmx", version="1.4"))
+        head = self.etree.Element("header", header)
+        self._props(head, [("x-model", sig.get("model", "")),
+                           ("x-signature", json.dumps(sig, ensure_ascii=False, sort_keys=True))])
+        self._xf.write("\n", head, pretty_print=True)
+        self._stack.enter_context(self._xf.element("body"))
+        self._xf.write("\n")
+
+    @classmethod
+    def merge(cls, parts: list[Path], out_dir: Path, signature: dict[str, Any]) -> dict[str, Any]:
+        """One TMX document: the header, then every part's ``tu`` elements as written, then the end tags."""
+        writer = cls(out_dir, signature)
         try:
-            # A Python file (not a path) so that write errors (ENOSPC ...) surface as OSError, and the
-            # file is closed last, also when closing the XML elements fails.
-            self._fh = self._stack.enter_context(open(self.out_dir / "corpus.tmx", "wb"))
-            self._xf = self._stack.enter_context(self.etree.xmlfile(self._fh, encoding="utf-8"))
-            self._xf.write_declaration()
-            self._xf.write_doctype(TMX_DOCTYPE)
-            self._stack.enter_context(self._xf.element("tmx", version="1.4"))
-            head = self.etree.Element("header", header)
-            self._props(head, [("x-model", sig.get("model", "")),
-                               ("x-signature", json.dumps(sig, ensure_ascii=False, sort_keys=True))])
-            self._xf.write("\n", head, pretty_print=True)
-            self._stack.enter_context(self._xf.element("body"))
-            self._xf.write("\n")
-        except BaseException:
-            self._stack.close()
-            raise
+            for part in parts:
+                writer._xf.flush()
+                with open(part / cls.PART, "rb") as fh:
+                    shutil.copyfileobj(fh, writer._fh, 1 << 20)
+                (part / cls.PART).unlink()
+        finally:
+            writer.close()
+        return {}
 
     def _props(self, parent: Any, props: list[tuple[str, Any]]) -> None:
         """``<prop type=...>`` children of ``parent``, one per value that is set."""
@@ -253,9 +301,14 @@ class TmxWriter(FormatWriter):
                 th, en, vi = _text(r.get("th")), _text(r.get("en")), _text(r.get("vi"))
                 if not (th and en):
                     continue
-                self._xf.write(self._tu(r, th, en, vi), pretty_print=True)
+                tu = self._tu(r, th, en, vi)
+                if self._xf is None:
+                    self._fh.write(self.etree.tostring(tu, encoding="utf-8", pretty_print=True))
+                else:
+                    self._xf.write(tu, pretty_print=True)
                 self.n_tu += 1
-            self._xf.flush()
+            if self._xf is not None:
+                self._xf.flush()
             self._fh.flush()
         except self.etree.SerialisationError as exc:
             raise self._os_error(exc, "could not be written") from exc
@@ -344,6 +397,26 @@ class ParquetWriter(FormatWriter):
             shards = sorted((self.out_dir / "data" / config).glob("train-*.parquet"))
             for n, path in enumerate(shards):
                 os.replace(path, path.with_name(shard_name(n, len(shards), self.fingerprint)))
+
+
+    @classmethod
+    def merge(cls, parts: list[Path], out_dir: Path, signature: dict[str, Any]) -> dict[str, Any]:
+        """Move every part's Parquet files into ``data/<config>/`` under the corpus's shard names (numbered
+        in corpus order; the fingerprint is a part's own when there is one part, else a hash of the parts');
+        parts without rows are dropped unless a config has no other file."""
+        import pyarrow.parquet as pq
+
+        found = {config: [f for p in parts for f in sorted((p / "data" / config).glob("train-*.parquet"))]
+                 for config in CONFIGS}
+        prints = [f.stem.rsplit("-", 1)[-1] for f in found["sentences"]]
+        fingerprint = prints[0] if len(parts) == 1 and prints else \
+            hashlib.sha256(",".join(prints).encode()).hexdigest()[:16]
+        for config, files in found.items():
+            keep = [f for f in files if pq.read_metadata(f).num_rows] or files[:1]
+            (out_dir / "data" / config).mkdir(parents=True, exist_ok=True)
+            for n, path in enumerate(keep):
+                os.replace(path, out_dir / "data" / config / shard_name(n, len(keep), fingerprint))
+        return {"fingerprint": fingerprint}
 
 
 def shard_name(n: int, total: int, fingerprint: str) -> str:
