@@ -86,17 +86,21 @@ class ExecutorConfig(Section):
     kind: str = "local"             # a name of mt.executors.EXECUTORS (local, ray); checked when the run starts
     ray_address: str | None = None  # None: start a local Ray on this machine; "auto" or "HOST:PORT": connect
     docs_per_batch: int = 16        # documents per translate batch and per align embedding chunk
-    ray_batch_size: int | None = None           # documents per Ray batch (every stage); None: docs_per_batch
+    shard_docs: int = 1000          # documents per shard (page files, streamed records, Parquet rows): a unit of
+                                    # work, written and marked done on its own (resume); a JSONL/WARC file is one
     ray_actors: int | None = None               # translate actors; None: one per GPU, or fill the free CPUs
     ray_num_gpus_per_actor: float | None = None  # None: 1 when the Ray cluster has GPUs (and translate.device is not cpu)
     ray_num_cpus_per_actor: float = 1.0         # CPUs reserved per translate actor
     ray_prep_actors: int | None = None          # read+parse+segment actors; None: max(1, CPUs // 4)
     ray_align_actors: int | None = None         # align actors (each loads the embedder); None: max(1, CPUs // 4)
-    ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align actor
-    ray_max_retries: int = 3        # a dead actor is restarted and its batch re-run up to this many times
+    ray_write_actors: int | None = None         # actors writing the shards' parts; None: max(1, CPUs // 4)
+    ray_in_flight: int | None = None            # shards in flight at once; None: 2 per actor of the largest pool
+    ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment, align or write actor
+    ray_max_retries: int = 3        # a dead actor is restarted and its shard re-run up to this many times
     progress_seconds: float = 30.0  # when stderr is not a terminal: a progress log line this often (0: none)
 
-    @field_validator("docs_per_batch", "ray_batch_size", "ray_actors", "ray_prep_actors", "ray_align_actors")
+    @field_validator("docs_per_batch", "shard_docs", "ray_actors", "ray_prep_actors", "ray_align_actors",
+                     "ray_write_actors", "ray_in_flight")
     @classmethod
     def _positive(cls, v: int | None) -> int | None:
         return at_least(1, v)

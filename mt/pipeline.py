@@ -24,18 +24,18 @@ log = logging.getLogger(__name__)
 __all__ = ["RunResult", "align_files", "build_steps", "plan_run", "run_pipeline"]
 
 
-def build_steps(config: RunConfig, translator: TranslatorLike | None = None, output: Any = None) -> list[Step]:
+def build_steps(config: RunConfig, translator: TranslatorLike | None = None, work: Any = None) -> list[Step]:
     """The steps of a run, in order.
 
     Cheap steps are built first so that a config error (unknown segmenter) is reported before a model
-    loads; the translator is loaded here, so a missing model fails before any page is read. ``output`` is the
-    run's locked :class:`~mt.write.outdir.OutputDir` (None: the write step opens its own).
+    loads; the translator is loaded here, so a missing model fails before any page is read. ``work`` is the
+    root of the run's work folder (:class:`~mt.write.work.WorkDir`), where the write step puts each shard's part.
     """
     batch = config.executor.docs_per_batch
     steps: list[Step] = [ReadStep(config), ParseStep(config), SegmentStep(config, docs_per_batch=batch)]
     translate = TranslateStep(config, translator=translator, docs_per_batch=batch)
     steps += [translate, AlignStep(config, mt_is_real=translate.is_real, docs_per_batch=batch)]
-    return steps + [WriteStep(config, output=output, signature=run_signature(steps))]
+    return steps + [WriteStep(config, work=work, signature=run_signature(steps))]
 
 
 def output_state(config: RunConfig) -> str:
@@ -128,20 +128,42 @@ def run_pipeline(config: RunConfig, *, translator: TranslatorLike | None = None)
 
 
 def _execute(config: RunConfig, executor: Any, translator: Any, output: Any, digest: str) -> RunResult:
+    from .shards import iter_shards
     from .sources import Sources
+    from .write.work import WorkDir
 
     started, t0 = time.time(), time.perf_counter()
-    sources = Sources(config.input)   # lazy; len() counts once without holding the listing
-    steps = build_steps(config, translator=translator, output=output)
+    work = WorkDir.prepare(output.path, digest, force=config.output.force)
+    pending = _Pending(iter_shards(config.input, config.executor.shard_docs), work)
+    steps = build_steps(config, translator=translator, work=work.root)
     t_load = time.perf_counter() - t0
-    write = steps[-1]
     try:
-        report = executor.run(steps, sources)
+        hint = Sources(config.input).total_hint()
+        report = executor.run(steps, pending, None if hint is None else hint - work.docs_done())
+        if pending.resumed:
+            log.info("resumed: %d of %d shards were finished by an earlier run", pending.resumed, len(pending.ids))
         timings = {"load_engines": t_load, "total": time.perf_counter() - t0}
-        return finish_run(config, write, report, started=started, digest=digest, timings=timings)
-    except BaseException:
-        write.abort()
-        raise
+        plan = {"signature": run_signature(steps), "resumed": pending.resumed}
+        return finish_run(config, output, work, pending.ids, plan, report, started=started, digest=digest,
+                          timings=timings)
     finally:
         for step in steps:
             step.close()
+
+
+class _Pending:
+    """The shards of a run that have no completion marker yet (lazily); ``ids`` lists every shard seen."""
+
+    def __init__(self, shards: Any, work: Any):
+        self.shards = shards
+        self.work = work
+        self.ids: list[str] = []
+        self.resumed = 0
+
+    def __iter__(self) -> Any:
+        for shard in self.shards:
+            self.ids.append(shard.id)
+            if self.work.marker(shard) is not None:
+                self.resumed += 1
+                continue
+            yield shard

@@ -4,32 +4,43 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 log = logging.getLogger("mt.progress")
 
 
+Weight = Callable[[Any], int] | None    # how many units an item stands for (None: one)
+
+
 def progress(iterable: Iterable[Any], total: int | None, desc: str, quiet: bool, unit: str = "doc",
-             interval: float = 30.0) -> Iterable[Any]:
-    """Wrap ``iterable`` with the progress display that suits stderr (nothing when ``quiet``)."""
+             interval: float = 30.0, weight: Weight = None) -> Iterable[Any]:
+    """Wrap ``iterable`` with the progress display that suits stderr (nothing when ``quiet``); ``weight(item)``
+    says how many ``unit``s an item stands for (e.g. the documents of a finished shard)."""
     if quiet:
         return iterable
     if sys.stderr.isatty():
-        from tqdm.auto import tqdm
+        return _bar(iterable, total, desc, unit, weight)
+    return progress_log(iterable, total, desc, unit, interval, weight) if interval > 0 else iterable
 
-        return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True)
-    return progress_log(iterable, total, desc, unit, interval) if interval > 0 else iterable
+
+def _bar(iterable: Iterable[Any], total: int | None, desc: str, unit: str, weight: Weight) -> Iterator[Any]:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True) as bar:
+        for item in iterable:
+            yield item
+            bar.update(weight(item) if weight else 1)
 
 
 def progress_log(iterable: Iterable[Any], total: int | None, desc: str, unit: str,
-                 interval: float) -> Iterator[Any]:
+                 interval: float, weight: Weight = None) -> Iterator[Any]:
     """Yield from ``iterable``; every ``interval`` seconds log ``desc: N/M docs (P%), R docs/s, ETA``."""
     start = last = time.monotonic()
     done = 0
     for item in iterable:
         yield item
-        done += 1
+        done += weight(item) if weight else 1
         now = time.monotonic()
         if now - last >= interval:
             last = now

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import platform
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,11 +46,11 @@ class RunResult:
 
 @dataclass
 class ExecutionReport:
-    """What an executor hands back: stats per step (by step name), summed engine counters, its own details."""
+    """What an executor hands back: its own details and how many shards it ran (their reports are their
+    markers in the work folder: :mod:`mt.write.work`)."""
 
     executor: dict[str, Any]
-    stats: dict[str, Any]                       # step name -> StepStats
-    engine_stats: dict[str, Any] = field(default_factory=dict)
+    shards_run: int = 0
 
 
 def run_signature(steps: Iterable[Any]) -> dict[str, Any]:
@@ -69,15 +70,6 @@ def sum_counters(into: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
         else:
             into[key] = into.get(key, 0) + value
     return into
-
-
-def engine_stats_of(steps: Iterable[Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for step in steps:
-        stats = step.engine_stats()
-        if stats:
-            sum_counters(out, stats)
-    return out
 
 
 def package_versions() -> dict[str, str | None]:
@@ -157,24 +149,62 @@ def up_to_date(config: RunConfig, digest: str) -> RunResult | None:
                      exit_code=EXIT_INPUT_PROBLEMS if problems else EXIT_OK, up_to_date=True)
 
 
-def finish_run(config: RunConfig, write: Any, report: ExecutionReport, *, started: float, digest: str,
-               timings: dict[str, float]) -> RunResult:
-    """Write manifest, card and review through the write step, commit the corpus, return the result.
+def sum_markers(markers: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The run's counts, step stats, engine counters and workers' signature from its shards' markers."""
+    from .steps import StepStats
+    from .write import Counts, add_counts
 
-    ``timings`` holds the run's own clocks (``load_engines``, ``total``); each step's seconds come from its
-    stats. On failure the caller aborts the write step (the previous corpus, if any, stays in place).
+    counts: dict[str, Any] = Counts().as_dict()
+    steps: dict[str, StepStats] = {}
+    engine: dict[str, Any] = {}
+    signature: dict[str, Any] | None = None
+    n = 0
+    for m in markers:
+        n += 1
+        add_counts(counts, m["counts"])
+        for name, data in m["steps"].items():
+            steps.setdefault(name, StepStats()).add(StepStats.from_dict(data))
+        for stats in m["engine"].values():
+            sum_counters(engine, stats)
+        signature = m["signature"] if signature is None else signature
+    return {"counts": counts, "steps": steps, "engine": engine, "signature": signature or {}, "shards": n}
+
+
+def finish_run(config: RunConfig, output: Any, work: Any, ids: list[str], plan: dict[str, Any],
+               report: ExecutionReport, *, started: float, digest: str, timings: dict[str, float]) -> RunResult:
+    """Join the parts of shards ``ids`` (in order) into the corpus, with manifest and card, commit it into
+    ``output`` (:class:`~mt.write.outdir.OutputDir`), remove the work folder, build the review page.
+
+    ``plan`` holds what the driver knows: ``signature`` (the steps' own, overridden by what the workers report
+    in the markers) and ``resumed`` (shards finished by an earlier run); ``timings`` the run's own clocks
+    (``load_engines``, ``total``); each step's seconds come from the markers.
     """
-    steps = {name: stats.as_dict() for name, stats in report.stats.items()}
+    from .write import assemble, os_error
+
+    total = sum_markers(work.markers(ids))
+    steps = {name: stats.as_dict() for name, stats in total["steps"].items()}
     timings = {"load_engines": timings.get("load_engines", 0.0),
                **{name: s["seconds"] for name, s in steps.items()}, "total": timings.get("total", 0.0)}
     manifest = base_manifest(config, started)
     manifest["run_digest"] = digest
     manifest["executor"] = report.executor
+    manifest["shards"] = {"total": total["shards"], "run": report.shards_run, "resumed": plan["resumed"],
+                          "docs_per_shard": config.executor.shard_docs}
     manifest["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     manifest["steps"] = steps
-    manifest["engine_stats"] = report.engine_stats
-    out = write.finish(manifest, after_files=build_review if config.review.build else None)  # review after commit
-    manifest = write.writer.manifest
-    code = EXIT_INPUT_PROBLEMS if write.writer.counts.problems else EXIT_OK
-    log.debug("corpus written to %s: %s", out, manifest["counts"])
-    return RunResult(output_dir=out, manifest=manifest, exit_code=code, timings=timings)
+    manifest["engine_stats"] = total["engine"]
+    manifest.update(counts=total["counts"], signature={**plan["signature"], **total["signature"]})
+    staging = output.new_staging()
+    try:
+        manifest = assemble([work.parts / i for i in ids], staging, list(config.output.formats), manifest)
+        output.commit(staging)
+    except OSError as exc:
+        raise os_error(exc, staging) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)     # empty after a commit; the partial files after a failure
+    work.remove()
+    if config.review.build:
+        build_review(output.path)
+    code = EXIT_INPUT_PROBLEMS if total["counts"].get("input_problems") else EXIT_OK
+    log.debug("corpus written to %s: %s", output.path, manifest["counts"])
+    return RunResult(output_dir=output.path, manifest=manifest, exit_code=code, timings=timings)

@@ -105,13 +105,13 @@ def iter_sources(config: InputConfig) -> Iterator[Source]:
     fields = RecordFields.of(config)
     if config.format == "hf":
         for p in config.paths:
-            yield from _hf_sources(p.removeprefix("hf:"), config.hf_split, fields)
+            yield from hf_sources(p.removeprefix("hf:"), config.hf_split, fields)
         return
     pages = [p for p in config.paths if not p.startswith("hf:") and not _is_container_path(p, config.format)]
     yield from file_sources(pages, config.patterns)
     for p in config.paths:
         if p.startswith("hf:"):
-            yield from _hf_sources(p[3:], config.hf_split, fields)
+            yield from hf_sources(p[3:], config.hf_split, fields)
         elif _is_container_path(p, config.format):
             yield from _record_sources(p, config.format, fields)
 
@@ -123,7 +123,7 @@ def count_sources(config: InputConfig) -> int:
     total = 0
     for p in quick:
         try:
-            total += _parquet_rows(p)
+            total += parquet_rows(p)
         except _LISTING_ERRORS:   # not readable as Parquet: the listing says so as a problem record
             total += sum(1 for _ in iter_sources(config.model_copy(update={"paths": [p]})))
     rest = [p for p in config.paths if p not in quick]
@@ -335,23 +335,38 @@ def _log_problems(doc: Doc) -> None:
 # -- records: listing ------------------------------------------------------------------------------------
 
 def _record_sources(path: str, declared: str, fields: RecordFields) -> Iterator[Source]:
+    for container, fmt, stem in containers(path, declared):
+        yield from container_sources(container, fmt, stem, fields)
+
+
+def containers(path: str, declared: str) -> Iterator[tuple[str, str, str]]:
+    """``(container, format, stem)`` of the container ``path`` or of those in the folder ``path``, with stems
+    made unique (``x.jsonl`` and ``x.jsonl.gz``, or ``a/x.jsonl`` and ``b/x.jsonl``, given apart)."""
     stems: set[str] = set()
-    listers = {"jsonl": _jsonl_sources, "parquet": _parquet_sources, "warc": _warc_sources}
     for container, fmt, stem in _containers(path, declared):
-        if stem in stems:   # x.jsonl and x.jsonl.gz, or a/x.jsonl and b/x.jsonl given apart
+        if stem in stems:
             stem = f"{stem}~{hashlib.sha1(container.encode()).hexdigest()[:8]}"
         stems.add(stem)
-        index = 0
-        ids = _RecordIds(stem)
-        try:
-            for index, (key, url, position) in enumerate(listers[fmt](container, fields)):
-                yield Source("record", container, container, ids.next(key, index), fmt, index, url=url, **position)
-        except _LISTING_ERRORS as exc:   # a corrupt container: what was listed stands, the rest is one problem
-            index = ids.count
-            log.error("%s: cannot read past record %d (%s: %s)", container, index, type(exc).__name__, exc)
-            yield Source("record", container, container, ids.next(None, index), fmt, index,
-                         data={"_error": f"the container cannot be read from record {index} on "
-                                         f"({type(exc).__name__}: {str(exc)[:200]})"})
+        yield container, fmt, stem
+
+
+def container_sources(container: str, fmt: str, stem: str, fields: RecordFields,
+                      stop: int | None = None) -> Iterator[Source]:
+    """The records of one container in file order (the first ``stop`` of them); a container that cannot be
+    read past some record ends with one problem source."""
+    listers = {"jsonl": _jsonl_sources, "parquet": _parquet_sources, "warc": _warc_sources}
+    ids = _RecordIds(stem)
+    try:
+        for index, (key, url, position) in enumerate(listers[fmt](container, fields)):
+            if stop is not None and index >= stop:
+                return
+            yield Source("record", container, container, ids.next(key, index), fmt, index, url=url, **position)
+    except _LISTING_ERRORS as exc:   # a corrupt container: what was listed stands, the rest is one problem
+        index = ids.count
+        log.error("%s: cannot read past record %d (%s: %s)", container, index, type(exc).__name__, exc)
+        yield Source("record", container, container, ids.next(None, index), fmt, index,
+                     data={"_error": f"the container cannot be read from record {index} on "
+                                     f"({type(exc).__name__}: {str(exc)[:200]})"})
 
 
 _LISTING_ERRORS = (OSError, EOFError, ValueError)   # gzip.BadGzipFile is an OSError; pyarrow's ArrowInvalid a ValueError
@@ -427,7 +442,7 @@ def _parquet_sources(path: str, fields: RecordFields) -> Iterator[tuple[Any, str
                 yield *_key_url(rec, fields), {"row_group": rg, "offset": row}
 
 
-def _parquet_rows(path: str) -> int:
+def parquet_rows(path: str) -> int:
     pq = require("pyarrow.parquet", f"reading Parquet file {path}")
     with _open(path) as fh:
         return pq.ParquetFile(fh).metadata.num_rows
@@ -456,7 +471,7 @@ def _warc_sources(path: str, fields: RecordFields) -> Iterator[tuple[Any, str | 
         log.info("%s: %s records that are not responses are not pages", path, dict(skipped))
 
 
-def _hf_sources(name: str, split: str, fields: RecordFields) -> Iterator[Source]:
+def hf_sources(name: str, split: str, fields: RecordFields) -> Iterator[Source]:
     """The records of a Hugging Face dataset (hub name or local folder), streamed; each source carries the
     fields mt reads (a streaming dataset cannot seek)."""
     datasets = require("datasets", f"reading the Hugging Face dataset {name}")

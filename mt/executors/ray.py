@@ -1,97 +1,67 @@
-"""Run the steps on a Ray cluster with Ray Data; the driver writes the same corpus as a local run.
+"""Run the steps on a Ray cluster: shards flow through actor pools; the driver only lists shards and
+collects their reports.
 
-The steps are grouped by ``step.resources.pool`` (consecutive steps of one pool run together); every pool but
-``driver`` becomes one ``map_batches`` over an actor pool, each actor rebuilding its steps once from
-``step.spec()`` (so a model loads once per actor)::
+The steps are grouped by ``step.resources.pool`` (consecutive steps of one pool run together); each pool is
+a set of Ray actors, each rebuilding its steps once from ``step.spec()`` (so a model loads once per actor)::
 
-    from_items (idx, pickled input file)
-      -> actors of pool 1 (read, parse, segment)  -> actors of pool 2 (translate; GPUs here) -> pool 3 (align)
-      -> driver: rows back in input order -> the driver pool's steps (write)
+    driver: lazily listed shards, a bounded number in flight
+      -> an actor of pool 1 (read, parse, segment) -> pool 2 (translate; GPUs here) -> pool 3 (align)
+      -> pool 4 (write: the shard's part and completion marker in OUTPUT_DIR's work folder)
+      -> driver: the shard's ShardEnd (its report: counts, step stats, engine counters, signature; no rows)
 
-A row is ``{"idx": int, "obj": bytes, "info": bytes}``: ``obj`` is the pickled input file or document,
-``info`` holds ``reports``: the first row of each actor batch gets one (the batch's step stats, the actor's
-cumulative engine counters and its steps' signatures), carried on through the later pools to the driver. Actors are restarted and their in-flight batch re-run after a worker dies
-(``[executor].ray_max_retries``); the driver puts rows back in input order, drops a row that arrives twice and
-fails if one never arrives, so the corpus has every page exactly once. Translations go through the same
-persistent cache as a local run (``[translate].cache``, shared by the actors), so a re-run only translates what
-is not cached yet.
+A call takes one shard (the first pool gets the Shard, the next ones the previous pool's documents, passed
+actor to actor through Ray's object store, never through the driver). Actors are restarted and their call
+re-run after a worker dies (``[executor].ray_max_retries``); a shard's part is renamed into place with its
+marker, so a re-run call replaces it and the corpus has every page exactly once. Translations go through the
+same persistent cache as a local run (``[translate].cache``, shared by the actors).
 """
 from __future__ import annotations
 
 import logging
-import math
 import os
-import pickle
 import re
 import signal
-import uuid
-from collections.abc import Sequence
-from itertools import groupby
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import cycle, groupby
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ..config import RunConfig
 from ..errors import ConfigError, ModelError, MtError
 from ..progress import progress
 from ..registry import require
-from ..run import ExecutionReport, sum_counters
-from ..steps import StepStats
+from ..run import ExecutionReport
+from ..steps.base import ShardEnd
+from .local import shard_docs
 
 log = logging.getLogger(__name__)
 
 #: Test hook: when this variable names a file that exists, the first actor of pool KILL_POOL_ENV (default
-#: "translate") to claim the file (by deleting it) kills its own process with SIGKILL after running its batch.
+#: "translate") to claim the file (by deleting it) kills its own process with SIGKILL after running its shard.
 KILL_ONCE_ENV = "MT_RAY_KILL_ONCE"
 KILL_POOL_ENV = "MT_RAY_KILL_POOL"
 
 #: pool -> (``[executor]`` key of its actor count, key of the CPUs reserved per actor); other pools: defaults
 POOL_SETTINGS = {"prep": ("ray_prep_actors", "ray_num_cpus_light"),
                  "translate": ("ray_actors", "ray_num_cpus_per_actor"),
-                 "align": ("ray_align_actors", "ray_num_cpus_light")}
-DRIVER_POOL = "driver"
-
-
-# -- rows <-> objects ----------------------------------------------------------------------------------
-def _batch_out(idx: Any, objs: list[Any], infos: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    return {
-        "idx": np.asarray(idx, dtype=np.int64),
-        "obj": np.array([pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL) for o in objs], dtype=object),
-        "info": np.array([pickle.dumps(i, protocol=pickle.HIGHEST_PROTOCOL) for i in infos], dtype=object),
-    }
+                 "align": ("ray_align_actors", "ray_num_cpus_light"),
+                 "write": ("ray_write_actors", "ray_num_cpus_light")}
 
 
 class StepActor:
-    """One Ray actor of a pool: builds the pool's steps once, pipes each batch through them."""
+    """One Ray actor of a pool: builds the pool's steps once, pipes each shard's items through them."""
 
     def __init__(self, specs: list[tuple[type, dict[str, Any]]], pool: str):
         self.steps = [cls(**kwargs) for cls, kwargs in specs]
         self.pool = pool
-        self.actor_id = uuid.uuid4().hex
-        self.calls = 0
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
-        # the reports of the pools before this one travel on with their rows (steps map documents 1:1, in order)
-        infos = [pickle.loads(b) for b in batch["info"]] if "info" in batch else [{} for _ in batch["idx"]]
-        stream: Any = (pickle.loads(b) for b in batch["obj"])
+    def run(self, items: list[Any]) -> list[Any]:
+        stream: Any = iter(items)
         for step in self.steps:
             stream = step.run(stream)
         out = list(stream)
-        if len(out) != len(infos):
-            raise MtError(f"the {self.pool} steps returned {len(out)} documents for {len(infos)}",
-                          where="executor=ray", fix="steps must yield one document per input, in order")
-        self.calls += 1
-        report = {"stats": {s.name: s.stats.as_dict() for s in self.steps},
-                  "engine": (self.actor_id, self.calls, {s.name: s.engine_stats() for s in self.steps
-                                                         if s.engine_stats()}),
-                  "sig": {k: v for s in self.steps for k, v in s.signature().items()}}
-        for step in self.steps:
-            step.stats = StepStats()          # the next batch reports its own share
         _maybe_die(self.pool)
-        if infos:
-            infos[0].setdefault("reports", []).append(report)
-        return _batch_out(batch["idx"], out, infos)
+        return out
 
     def __del__(self) -> None:  # close models and cache connections when the actor ends
         for step in getattr(self, "steps", ()):
@@ -120,7 +90,7 @@ _MT_ERROR_LINE = re.compile(r"^mt\.errors\.(\w+): (.+)$", re.M)
 def _mt_error_in(exc: BaseException) -> MtError | None:
     """The MtError a Ray worker raised, found behind Ray's wrapper exceptions.
 
-    Ray Data does not ship the original exception object back (only its traceback text), so the error is
+    Ray does not always ship the original exception object back (only its traceback text), so the error is
     rebuilt from the ``mt.errors.<Class>: <message>`` line of the worker's traceback: same class (exit code),
     same message with its where and fix.
     """
@@ -159,21 +129,14 @@ class RayExecutor:
         self.config = config
         self.ray = require("ray", "the Ray executor")
 
-    def run(self, steps: Sequence[Any], sources: Sequence[Any]) -> ExecutionReport:
+    def run(self, steps: Sequence[Any], shards: Iterable[Any], total: int | None = None) -> ExecutionReport:
         pools = [(name, list(group)) for name, group in groupby(steps, key=lambda s: s.resources.pool)]
-        remote = [(name, group) for name, group in pools if name != DRIVER_POOL]
-        local = [s for name, group in pools if name == DRIVER_POOL for s in group]
-        names = [name for name, _ in pools]
-        if DRIVER_POOL in names and any(n != DRIVER_POOL for n in names[names.index(DRIVER_POOL):]):
-            raise ConfigError("driver steps must come last on the Ray executor", where="executor=ray",
-                              fix="run the steps locally (--executor local)")
-        specs = [(name, [self._worker_spec(s) for s in group]) for name, group in remote]
-        for _, group in remote:
-            for step in group:
-                step.close()   # the driver built them for their signature and errors; the actors load their own
+        specs = [(name, [self._worker_spec(s) for s in group]) for name, group in pools]
+        for step in steps:
+            step.close()   # the driver built them for their signature and errors; the actors load their own
         started_ray = self._connect()
         try:
-            return self._run(remote, specs, local, sources)
+            return self._run(pools, specs, shards, total)
         finally:
             if started_ray:
                 self.ray.shutdown()
@@ -218,7 +181,7 @@ class RayExecutor:
             if p["fills_cpus"]:
                 p["actors"] = p["actors"] or self._fill(name, p, free, gpus)
         self._check_fits(plan, cpus, gpus)
-        return {"cpus": cpus, "gpus": gpus, "batch_size": ex.ray_batch_size or ex.docs_per_batch,
+        return {"cpus": cpus, "gpus": gpus, "docs_per_shard": ex.shard_docs,
                 "pools": {name: {k: v for k, v in p.items() if k != "fills_cpus"} for name, p in plan.items()}}
 
     def _pool_resources(self, name: str, group: Sequence[Any], gpus: float) -> dict[str, Any]:
@@ -290,52 +253,57 @@ class RayExecutor:
             _check_picklable(kwargs["translator"])
         return cls, kwargs
 
-    def _run(self, remote: list, specs: list, local: list, sources: Sequence[Any]) -> ExecutionReport:
-        plan = self._plan(remote)
-        with _quiet_ray_data(self.config.quiet):
-            ds = self._dataset(specs, plan, sources)
-            collected = _Collected()
-            rows = _in_order(ds.iter_rows() if ds is not None else iter(()), len(sources))
-            stream: Any = collected.docs(rows, local)
-            for step in local:
-                stream = step.run(stream)
-            try:
-                for _ in progress(stream, len(sources), "mt run (ray)", self.config.quiet,
-                                  interval=self.config.executor.progress_seconds):
-                    pass
-            except MtError:
+    def _run(self, pools: list, specs: list, shards: Iterable[Any], total: int | None) -> ExecutionReport:
+        plan = self._plan(pools)
+        actors = [self._actors(name, pool_specs, plan["pools"][name]) for name, pool_specs in specs]
+        limit = self.config.executor.ray_in_flight or 2 * max(len(a) for a in actors)
+        done = 0
+        try:
+            for _ in progress(self._stream(actors, shards, limit), total, "mt run (ray)", self.config.quiet,
+                              interval=self.config.executor.progress_seconds, weight=shard_docs):
+                done += 1
+        except MtError:
+            raise
+        except BaseException as exc:
+            failure = self._failure(exc)
+            if failure is exc:      # Ctrl-C, SystemExit: as they are
                 raise
-            except BaseException as exc:
-                failure = self._failure(exc)
-                if failure is exc:      # Ctrl-C, SystemExit: as they are
-                    raise
-                raise failure from exc
-        executor = {"kind": self.name, "address": self.config.executor.ray_address, **plan,
-                    "actors_reporting_stats": collected.actors,
-                    "timings_note": "step timings are worker seconds summed over batches, not wall time"}
-        if len(collected.sigs) > 1:
-            log.warning("actors loaded their engines differently: %s", collected.sigs)
-            executor["actor_signatures"] = collected.sigs
-        stats = {**collected.stats, **{s.name: s.stats for s in local}}
-        return ExecutionReport(executor=executor, stats=stats, engine_stats=collected.engine_stats())
+            raise failure from exc
+        finally:
+            for actor in (a for pool in actors for a in pool):
+                self.ray.kill(actor)
+        executor = {"kind": self.name, "address": self.config.executor.ray_address, **plan, "in_flight": limit}
+        return ExecutionReport(executor=executor, shards_run=done)
 
-    def _dataset(self, specs: list, plan: dict[str, Any], sources: Sequence[Any]) -> Any:
-        import ray.data
-        from ray.data import ActorPoolStrategy
+    def _actors(self, name: str, specs: list, p: dict[str, Any]) -> list[Any]:
+        retries = self.config.executor.ray_max_retries
+        cls = self.ray.remote(StepActor).options(num_cpus=p["num_cpus"], num_gpus=p["num_gpus"] or 0,
+                                                 max_restarts=retries, max_task_retries=retries)
+        return [cls.remote(specs, name) for _ in range(p["actors"])]
 
-        if not sources:
-            return None
-        retries = {"max_restarts": self.config.executor.ray_max_retries,
-                   "max_task_retries": self.config.executor.ray_max_retries}
-        bs = plan["batch_size"]
-        items = [{"idx": i, "obj": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)}
-                 for i, item in enumerate(sources)]
-        ds = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / bs)))
-        for name, pool_specs in specs:
-            p = plan["pools"][name]
-            ds = _map(ds, StepActor, (pool_specs, name), bs, ActorPoolStrategy(size=p["actors"]), retries,
-                      num_cpus=p["num_cpus"], num_gpus=p["num_gpus"] or None)
-        return ds
+    def _stream(self, actors: list[list[Any]], shards: Iterable[Any], limit: int) -> Iterator[ShardEnd]:
+        """Each shard through one actor of every pool in turn (refs chained actor to actor); at most ``limit``
+        in flight; yields each shard's ShardEnd as it finishes."""
+        turns = [cycle(pool) for pool in actors]
+        pending = iter(shards)
+        in_flight: dict[Any, str] = {}
+        listed = True
+        while True:
+            while listed and len(in_flight) < limit:
+                shard = next(pending, None)
+                if shard is None:
+                    listed = False
+                    break
+                ref: Any = [shard]
+                for turn in turns:
+                    ref = next(turn).run.remote(ref)
+                in_flight[ref] = shard.id
+            if not in_flight:
+                return
+            ready, _ = self.ray.wait(list(in_flight), num_returns=1)
+            for ref in ready:
+                in_flight.pop(ref)
+                yield from (item for item in self.ray.get(ref) if isinstance(item, ShardEnd))
 
     def _failure(self, exc: BaseException) -> BaseException:
         inner = _mt_error_in(exc)
@@ -347,89 +315,6 @@ class RayExecutor:
                           fix="see the worker log above; re-run the same command: translations already made "
                               "are in the translation cache and are not redone (a dead worker is retried "
                               f"executor.ray_max_retries={self.config.executor.ray_max_retries} times)")
-
-
-class _Collected:
-    """What the actors report with their rows: step stats (summed), engine counters (latest per actor)."""
-
-    def __init__(self) -> None:
-        self.stats: dict[str, StepStats] = {}
-        self._engine: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.sigs: list[dict[str, Any]] = []
-
-    @property
-    def actors(self) -> int:
-        return len(self._engine)
-
-    def docs(self, rows: Any, local: list) -> Any:
-        for idx, obj, info in rows:
-            for report in info.get("reports", ()):
-                self._absorb(report)
-                if idx == 0:   # what the workers really ran (e.g. a GPU's compute type) is stamped on the files
-                    for step in local:
-                        step.update_signature(report["sig"])
-            yield obj
-
-    def _absorb(self, info: dict[str, Any]) -> None:
-        for name, data in info["stats"].items():
-            self.stats.setdefault(name, StepStats()).add(StepStats.from_dict(data))
-        actor, seq, engine = info["engine"]
-        if engine and (actor not in self._engine or self._engine[actor][0] < seq):
-            self._engine[actor] = (seq, engine)
-        if info["sig"] not in self.sigs:
-            self.sigs.append(info["sig"])
-
-    def engine_stats(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for _, by_step in self._engine.values():
-            for stats in by_step.values():
-                sum_counters(out, stats)
-        return out
-
-
-class _quiet_ray_data:
-    """Ray Data settings for one run (order kept, its own progress bars and chatter off), restored after."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-
-    def __enter__(self) -> None:
-        from ray.data import DataContext
-
-        ctx = DataContext.get_current()
-        self.saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start)
-        ctx.execution_options.preserve_order = True    # rows come back in input order
-        ctx.enable_progress_bars = False               # the driver shows one bar over written documents
-        ctx.print_on_execution_start = False
-        self.log = logging.getLogger("ray.data")
-        self.level = self.log.level
-        self.log.setLevel(logging.ERROR if self.quiet else logging.WARNING)
-
-    def __exit__(self, *exc: Any) -> None:
-        from ray.data import DataContext
-
-        ctx = DataContext.get_current()
-        ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start = self.saved
-        self.log.setLevel(self.level)
-
-
-def _map(ds: Any, cls: type, args: tuple, batch_size: int, compute: Any, retries: dict[str, int], **resources: Any) -> Any:
-    """``ds.map_batches`` over an actor pool of ``cls(*args)``, with bounded actor restarts / batch retries.
-
-    Ray Data 2.60 takes ``max_restarts`` / ``max_task_retries`` only through ``**ray_remote_args`` (deprecated,
-    to be removed in Ray 2.64, with no named replacement yet): when that goes, Ray's own defaults apply
-    (actors restarted and batches retried without limit).
-    """
-    import warnings
-
-    kwargs = {"fn_constructor_args": args, "batch_size": batch_size, "compute": compute, **resources}
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=Warning)
-            return ds.map_batches(cls, **kwargs, **retries)
-    except TypeError:  # a Ray without **ray_remote_args
-        log.warning("this Ray does not take max_restarts/max_task_retries: using its default retry policy")
-        return ds.map_batches(cls, **kwargs)
 
 
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.M)
@@ -469,27 +354,3 @@ def _check_picklable(translator: Any) -> None:
         raise ConfigError(f"the translator passed to the Ray executor cannot be sent to the actors ({exc})",
                           where="executor=ray",
                           fix="pass translator=None: each Ray actor then loads the model from [translate]") from None
-
-
-def _in_order(rows: Any, n: int) -> Any:
-    """Yield ``(idx, object, info)`` for idx 0..n-1 exactly once each, in order, whatever order rows arrive in."""
-    pending: dict[int, tuple[bytes, bytes]] = {}
-    nxt = 0
-    dup = 0
-    for row in rows:
-        idx = int(row["idx"])
-        if idx < nxt or idx in pending:
-            dup += 1
-            log.warning("document %d arrived twice from Ray; the second copy is dropped", idx)
-            continue
-        pending[idx] = (row["obj"], row["info"])
-        while nxt in pending:
-            obj, info = pending.pop(nxt)
-            yield nxt, pickle.loads(obj), pickle.loads(info)
-            nxt += 1
-    if nxt != n or pending:
-        missing = n - nxt
-        raise MtError(f"the Ray run returned {nxt} of {n} documents in order ({missing} missing)",
-                      where="executor=ray", fix="re-run: translations already made are cached")
-    if dup:
-        log.warning("%d duplicate documents from Ray were dropped", dup)

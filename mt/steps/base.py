@@ -6,10 +6,17 @@ through ``step.run`` (local), or maps groups of steps with the same ``resources.
 in each actor from ``step.spec()``.
 
 A subclass fills hooks: :meth:`Step.process` (one document) or :meth:`Step.apply` (a stream, for steps that
-batch), and optionally :meth:`Step.observe` (its own counters), :meth:`Step.signature`, :meth:`Step.close`.
+batch), and optionally :meth:`Step.observe` (its own counters), :meth:`Step.signature`, :meth:`Step.close`,
+:meth:`Step.end_shard`.
+
+Shards (:mod:`mt.shards`): the read step follows the documents of each shard with a :class:`ShardEnd`.
+``run`` hands ``apply`` one shard's documents at a time (a batch never spans two shards), then notes on the
+ShardEnd this step's share of the shard (stats, engine counters, signature), calls ``end_shard`` and passes it
+on; so whoever receives the ShardEnd (the write step, an executor) has the shard's whole report.
 """
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -63,6 +70,42 @@ class StepStats:
     def from_dict(cls, data: dict[str, Any]) -> "StepStats":
         return cls(data["docs"], data["lines"], data["units"], data["seconds"], Counter(data.get("counts", {})))
 
+    def copy(self) -> "StepStats":
+        return StepStats(self.docs, self.lines, self.units, self.seconds, Counter(self.counts))
+
+    def minus(self, before: "StepStats") -> "StepStats":
+        """What was counted since ``before`` (an earlier copy of these stats)."""
+        counts = Counter({k: v - before.counts.get(k, 0) for k, v in self.counts.items()
+                          if v != before.counts.get(k, 0)})
+        return StepStats(self.docs - before.docs, self.lines - before.lines, self.units - before.units,
+                         self.seconds - before.seconds, counts)
+
+
+@dataclass
+class ShardEnd:
+    """Follows the last document of a shard through the steps (see the module docstring)."""
+
+    shard: Any                                               # the :class:`mt.shards.Shard`
+    docs: int = 0                                            # its documents (counted by the step that read them)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)    # step name -> StepStats.as_dict()
+    engine: dict[str, Any] = field(default_factory=dict)     # step name -> engine counters of this shard
+    signature: dict[str, Any] = field(default_factory=dict)  # what the steps that ran it report
+    counts: dict[str, Any] | None = None                     # the write step's counts of the shard's part
+
+
+def counter_delta(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Numeric counters of ``now`` less those of ``before`` (recursively); other values as in ``now``."""
+    out: dict[str, Any] = {}
+    for key, value in now.items():
+        old = before.get(key)
+        if isinstance(value, dict):
+            out[key] = counter_delta(value, old if isinstance(old, dict) else {})
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(old, (int, float)):
+            out[key] = value - old
+        else:
+            out[key] = value
+    return out
+
 
 def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consecutive lists of ``size`` items (the last one shorter), for steps that work on many documents."""
@@ -95,6 +138,27 @@ class _Upstream:
             yield item
 
 
+class _Segment:
+    """The items of a stream up to the next :class:`ShardEnd` (kept in ``end``; None: the stream ended)."""
+
+    def __init__(self, items: Iterator[Any]):
+        self.items = items
+        self.end: ShardEnd | None = None
+        self.done = False
+
+    def __iter__(self) -> Iterator[Any]:
+        while not self.done:
+            item = next(self.items, _STOP)
+            if item is _STOP or isinstance(item, ShardEnd):
+                self.done = True
+                self.end = None if item is _STOP else item
+                return
+            yield item
+
+
+_STOP = object()
+
+
 class Step:
     """Base class of every step (see the module docstring)."""
 
@@ -107,19 +171,45 @@ class Step:
 
     # -- the API executors use ---------------------------------------------------------------------
     def run(self, items: Iterable[Any]) -> Iterator[Any]:
-        """Yield what this step makes of ``items``, counting and timing its own work."""
+        """Yield what this step makes of ``items``, counting and timing its own work, one shard at a time."""
         upstream = _Upstream(items)
-        out = iter(self.apply(iter(upstream)))
+        source = iter(upstream)
+        while True:
+            segment = _Segment(source)
+            for item in self._timed(iter(self.apply(iter(segment))), upstream):
+                if isinstance(item, ShardEnd):        # made by this step (the read step)
+                    self._end(item)
+                else:
+                    self._count(item)
+                yield item
+            if any(True for _ in segment):
+                raise RuntimeError(f"step {self.name!r}: apply() did not consume its input")
+            if segment.end is None:
+                return
+            self._end(segment.end)
+            yield segment.end
+
+    def _timed(self, out: Iterator[Any], upstream: "_Upstream") -> Iterator[Any]:
         while True:
             t0, waited = time.perf_counter(), upstream.waited
             try:
-                doc = next(out)
+                item = next(out)
             except StopIteration:
                 self.stats.seconds += time.perf_counter() - t0 - (upstream.waited - waited)
                 return
             self.stats.seconds += time.perf_counter() - t0 - (upstream.waited - waited)
-            self._count(doc)
-            yield doc
+            yield item
+
+    def _end(self, end: ShardEnd) -> None:
+        """Note this step's share of the shard on ``end``, then the step's own end-of-shard work."""
+        mark, self._mark = getattr(self, "_mark", StepStats()), self.stats.copy()
+        end.steps[self.name] = self.stats.minus(mark).as_dict()
+        engine = self.engine_stats()
+        if engine:
+            end.engine[self.name] = counter_delta(engine, getattr(self, "_engine_mark", {}))
+            self._engine_mark = copy.deepcopy(engine)
+        end.signature.update(self.signature())
+        self.end_shard(end)
 
     def spec(self) -> tuple[type, dict[str, Any]]:
         """How to rebuild this step in another process: ``cls(**kwargs)``."""
@@ -138,6 +228,9 @@ class Step:
 
     def close(self) -> None:
         """Release what the step holds (models, files)."""
+
+    def end_shard(self, end: ShardEnd) -> None:
+        """A shard's documents have all passed this step (``end`` holds the report of the steps so far)."""
 
     # -- hooks ---------------------------------------------------------------------------------------
     def apply(self, docs: Iterable[Doc]) -> Iterable[Doc]:

@@ -330,7 +330,8 @@ class ParquetWriter(FormatWriter):
     """One folder per config, so a glob never mixes them: ``data/sentences/train-NNNNN-of-MMMMM-<fingerprint>.parquet``
     and ``data/captions/train-...`` (the names ``datasets``' ``push_to_hub`` gives shards).
 
-    The fingerprint is a hash of the rows. It is part of the file names (and so of the card's
+    The fingerprint is a hash of the rows (of the sum of their hashes and their number, so that a corpus
+    written in one part or in many has the same one). It is part of the file names (and so of the card's
     ``data_files`` patterns) because ``datasets`` keys its cache of a local folder on the card's
     configs, not on the files' content: without it, two corpora with the same card would load
     each other's cached rows.
@@ -357,7 +358,7 @@ class ParquetWriter(FormatWriter):
         self._shard = {"sentences": 0, "captions": 0}
         self._writer: dict[str, Any] = {"sentences": None, "captions": None}
         self._in_shard = {"sentences": 0, "captions": 0}
-        self._hash = hashlib.sha256()
+        self._rows_hash = [0, 0]       # sum of the rows' 64-bit hashes (mod 2**64), number of rows
         self.fingerprint: str | None = None
 
     def _flush(self, config: str) -> None:
@@ -380,7 +381,9 @@ class ParquetWriter(FormatWriter):
     def write(self, sentences: list[dict], captions: list[dict]) -> None:
         for config, rows in (("sentences", sentences), ("captions", captions)):
             for row in rows:
-                self._hash.update(_dumps(row).encode("utf-8"))
+                digest = hashlib.sha256(_dumps(row).encode("utf-8")).digest()
+                self._rows_hash[0] = (self._rows_hash[0] + int.from_bytes(digest[:8], "big")) % 2**64
+                self._rows_hash[1] += 1
             self._buf[config].extend(rows)
             if len(self._buf[config]) >= 2048:
                 self._flush(config)
@@ -392,7 +395,9 @@ class ParquetWriter(FormatWriter):
             if self._writer[config] is not None:
                 self._writer[config].close()
                 self._writer[config] = None
-        self.fingerprint = self._hash.hexdigest()[:16]
+        self.fingerprint = _fingerprint(*self._rows_hash)
+        if self.part:
+            (self.out_dir / ROWS_HASH).write_text(json.dumps(self._rows_hash), encoding="utf-8")
         for config in CONFIGS:
             shards = sorted((self.out_dir / "data" / config).glob("train-*.parquet"))
             for n, path in enumerate(shards):
@@ -402,21 +407,33 @@ class ParquetWriter(FormatWriter):
     @classmethod
     def merge(cls, parts: list[Path], out_dir: Path, signature: dict[str, Any]) -> dict[str, Any]:
         """Move every part's Parquet files into ``data/<config>/`` under the corpus's shard names (numbered
-        in corpus order; the fingerprint is a part's own when there is one part, else a hash of the parts');
+        in corpus order; the fingerprint from the parts' row hashes, as one writer of all rows would give it);
         parts without rows are dropped unless a config has no other file."""
         import pyarrow.parquet as pq
 
         found = {config: [f for p in parts for f in sorted((p / "data" / config).glob("train-*.parquet"))]
                  for config in CONFIGS}
-        prints = [f.stem.rsplit("-", 1)[-1] for f in found["sentences"]]
-        fingerprint = prints[0] if len(parts) == 1 and prints else \
-            hashlib.sha256(",".join(prints).encode()).hexdigest()[:16]
+        total = [0, 0]
+        for part in parts:
+            rows_hash = json.loads((part / ROWS_HASH).read_text(encoding="utf-8"))
+            total = [(total[0] + rows_hash[0]) % 2**64, total[1] + rows_hash[1]]
+            (part / ROWS_HASH).unlink()
+        fingerprint = _fingerprint(*total)
         for config, files in found.items():
             keep = [f for f in files if pq.read_metadata(f).num_rows] or files[:1]
             (out_dir / "data" / config).mkdir(parents=True, exist_ok=True)
+            if not keep:       # no part at all (no input): one empty file per config, as a one-part corpus has
+                pq.write_table(schemas()[config].empty_table(), out_dir / "data" / config / shard_name(0, 1, fingerprint))
             for n, path in enumerate(keep):
                 os.replace(path, out_dir / "data" / config / shard_name(n, len(keep), fingerprint))
         return {"fingerprint": fingerprint}
+
+
+ROWS_HASH = "parquet-rows-hash.json"     # a part's row hashes, for the corpus fingerprint (ParquetWriter.merge)
+
+
+def _fingerprint(rows_sum: int, rows: int) -> str:
+    return hashlib.sha256(f"{rows_sum}:{rows}".encode()).hexdigest()[:16]
 
 
 def shard_name(n: int, total: int, fingerprint: str) -> str:

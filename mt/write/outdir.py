@@ -39,6 +39,7 @@ LOCK = ".mt-lock"
 JOURNAL = ".mt-commit.json"
 STAGING_PREFIX = ".mt-staging-"
 OLD_PREFIX = ".mt-old-"
+WORK_PREFIX = ".mt-work-"      # finished shards of a run, kept for a re-run to resume (mt.write.work)
 #: files mt writes next to the committed set (built after the commit, from the committed files)
 DERIVED_FILES = ("review.html",)
 #: what earlier versions wrote into OUTPUT_DIR (their manifests have no ``files`` list)
@@ -73,7 +74,12 @@ def is_mt_corpus(directory: Path) -> bool:
 
 def _only_mt_leftovers(directory: Path) -> bool:
     """True when every entry of ``directory`` is one of mt's own hidden files (a first run that died)."""
-    return all(p.name == LOCK or p.name.startswith((STAGING_PREFIX, OLD_PREFIX)) for p in directory.iterdir())
+    return all(p.name == LOCK or p.name.startswith((STAGING_PREFIX, OLD_PREFIX, WORK_PREFIX)) for p in directory.iterdir())
+
+
+def _finished_work(directory: Path) -> bool:
+    """True when a work folder holds a finished shard (kept: a re-run resumes from it)."""
+    return any(True for _ in directory.glob(f"{WORK_PREFIX}*/done/*.json"))
 
 
 def corpus_files(directory: Path, manifest: dict[str, Any] | None) -> list[str]:
@@ -190,7 +196,7 @@ class OutputDir:
         fh, self._lock_fh = self._lock_fh, None
         try:
             (self.path / LOCK).unlink(missing_ok=True)   # while still holding it (see _take_lock)
-            if self._created and _only_mt_leftovers(self.path):
+            if self._created and _only_mt_leftovers(self.path) and not _finished_work(self.path):
                 shutil.rmtree(self.path, ignore_errors=True)
         except OSError as exc:
             log.warning("could not tidy %s: %s", self.path, exc)
