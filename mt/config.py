@@ -93,14 +93,13 @@ class ExecutorConfig(Section):
     ray_num_cpus_per_actor: float = 1.0         # CPUs reserved per translate actor
     ray_prep_actors: int | None = None          # read+parse+segment actors; None: max(1, CPUs // 4)
     ray_align_actors: int | None = None         # align actors (each loads the embedder); None: max(1, CPUs // 4)
-    ray_write_actors: int | None = None         # actors writing the shards' parts; None: max(1, CPUs // 4)
     ray_in_flight: int | None = None            # shards in flight at once; None: 2 per actor of the largest pool
-    ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment, align or write actor
+    ray_num_cpus_light: float = 0.5             # CPUs reserved per read+parse+segment or align(+write) actor
     ray_max_retries: int = 3        # a dead actor is restarted and its shard re-run up to this many times
     progress_seconds: float = 30.0  # when stderr is not a terminal: a progress log line this often (0: none)
 
     @field_validator("docs_per_batch", "shard_docs", "ray_actors", "ray_prep_actors", "ray_align_actors",
-                     "ray_write_actors", "ray_in_flight")
+                     "ray_in_flight")
     @classmethod
     def _positive(cls, v: int | None) -> int | None:
         return at_least(1, v)

@@ -160,7 +160,7 @@ def test_twenty_copies_killed_worker_same_corpus(kill_marker, copies, tmp_path):
 
 def test_actor_plan_that_cannot_fit_is_a_config_error(kill_marker, tmp_path):
     cfg = config(tmp_path, SEEDS, "ray", "ray.sqlite", **{"executor.kind": "ray", "executor.ray_actors": 4})
-    with pytest.raises(ConfigError, match=r"need 5.5 CPUs .* cluster has 2 -- fix: lower executor.ray_actors"):
+    with pytest.raises(ConfigError, match=r"need 5 CPUs .* cluster has 2 -- fix: lower executor.ray_actors"):
         run_pipeline(cfg)
     assert not (tmp_path / "ray").exists()
 

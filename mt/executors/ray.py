@@ -22,7 +22,7 @@ import os
 import re
 import signal
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import cycle, groupby
+from itertools import cycle
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,19 @@ KILL_POOL_ENV = "MT_RAY_KILL_POOL"
 #: pool -> (``[executor]`` key of its actor count, key of the CPUs reserved per actor); other pools: defaults
 POOL_SETTINGS = {"prep": ("ray_prep_actors", "ray_num_cpus_light"),
                  "translate": ("ray_actors", "ray_num_cpus_per_actor"),
-                 "align": ("ray_align_actors", "ray_num_cpus_light"),
-                 "write": ("ray_write_actors", "ray_num_cpus_light")}
+                 "align": ("ray_align_actors", "ray_num_cpus_light")}
+
+
+def pool_groups(steps: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """Consecutive steps of one pool, in order; a step without a pool of its own joins the one before it."""
+    groups: list[tuple[str, list[Any]]] = []
+    for step in steps:
+        pool = step.resources.pool or (groups[-1][0] if groups else "prep")
+        if groups and groups[-1][0] == pool:
+            groups[-1][1].append(step)
+        else:
+            groups.append((pool, [step]))
+    return groups
 
 
 class StepActor:
@@ -130,7 +141,7 @@ class RayExecutor:
         self.ray = require("ray", "the Ray executor")
 
     def run(self, steps: Sequence[Any], shards: Iterable[Any], total: int | None = None) -> ExecutionReport:
-        pools = [(name, list(group)) for name, group in groupby(steps, key=lambda s: s.resources.pool)]
+        pools = pool_groups(steps)
         specs = [(name, [self._worker_spec(s) for s in group]) for name, group in pools]
         for step in steps:
             step.close()   # the driver built them for their signature and errors; the actors load their own

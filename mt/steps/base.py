@@ -31,7 +31,8 @@ class Resources:
     """What a step needs where it runs.
 
     ``pool``: consecutive steps of one pool run together (on Ray: one actor pool, sized by the executor from
-    ``[executor]``; ``driver`` = in the driver process, after the pools).
+    ``[executor]``); ``""``: in the pool of the step before (a light step that needs nothing of its own, e.g.
+    the write step: a shard's documents are not sent to another actor just to be written).
     ``loads_model``: the step holds a model, so it runs in long-lived actors that load it once.
     ``wants_gpu``: one GPU per actor when the cluster has GPUs (and the run's device is not the CPU).
     ``fills_cpus``: without a GPU, this pool gets the CPUs the other pools leave free.

@@ -20,7 +20,7 @@ class WriteStep(Step):
     root), renamed into place with its marker at the end of the shard."""
 
     name = "write"
-    resources = Resources(pool="write")
+    resources = Resources(pool="")      # with the step before it (on Ray: in the align actors)
 
     def __init__(self, config: RunConfig, work: str | Path | None = None, signature: dict[str, Any] | None = None):
         super().__init__(config)
