@@ -253,6 +253,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .write.export import export_corpus
+
+    for name in export_corpus(Path(args.output_dir), args.format):
+        log.info("wrote %s", Path(args.output_dir) / name)
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .translate.presets import PRESETS
 
@@ -327,6 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_review_parser(sub, common)
     _add_eval_parser(sub)
     _add_publish_parser(sub)
+    ex = sub.add_parser("export", help="write JSONL, TMX or Moses files of a corpus from its Parquet files "
+                                       "(for runs that wrote only Parquet)")
+    ex.add_argument("output_dir", metavar="OUTPUT_DIR", help="the corpus directory of an `mt run`")
+    ex.add_argument("--format", action="append", required=True, choices=["jsonl", "tmx", "moses"],
+                    help="a format to write (repeat for several)")
+    ex.set_defaults(func=cmd_export)
+
     pr = sub.add_parser("presets", help="list translation presets (* marks the default)")
     pr.set_defaults(func=cmd_presets)
     return parser

@@ -203,8 +203,11 @@ def finish_run(config: RunConfig, output: Any, work: Any, ids: list[str], plan: 
     finally:
         shutil.rmtree(staging, ignore_errors=True)     # empty after a commit; the partial files after a failure
     work.remove()
-    if config.review.build:
+    if config.review.build and "jsonl" in config.output.formats:
         build_review(output.path)
+    elif config.review.build:
+        log.info("review.html not built: it reads corpus.jsonl (add jsonl to [output] formats, or run "
+                 "`mt export %s --format jsonl` and then `mt review build %s`)", output.path, output.path)
     code = EXIT_INPUT_PROBLEMS if total["counts"].get("input_problems") else EXIT_OK
     log.debug("corpus written to %s: %s", output.path, manifest["counts"])
     return RunResult(output_dir=output.path, manifest=manifest, exit_code=code, timings=timings)

@@ -215,11 +215,12 @@ class OutputDir:
                               fix="check that the output directory is writable and has free space") from None
         return staging
 
-    def commit(self, staging: Path) -> None:
-        """Move every file of ``staging`` into OUTPUT_DIR, replacing the previous corpus's files only."""
+    def commit(self, staging: Path, replace_all: bool = True) -> None:
+        """Move every file of ``staging`` into OUTPUT_DIR, replacing the previous corpus's files only (all of
+        them when ``replace_all``; else only those ``staging`` holds, e.g. ``mt export`` adding a file)."""
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
         files.sort(key=lambda rel: rel == MANIFEST)          # the manifest last: it marks a finished corpus
-        previous = corpus_files(self.path, read_manifest(self.path))
+        previous = corpus_files(self.path, read_manifest(self.path)) if replace_all else []
         journal = {"staging": staging.name, "old": f"{OLD_PREFIX}{uuid.uuid4().hex[:8]}", "files": files,
                    "remove": sorted(set(previous) - set(files))}
         write_text_atomic(self.path / JOURNAL, json.dumps(journal, indent=1))
