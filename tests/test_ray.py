@@ -209,3 +209,41 @@ def test_missing_ray_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ConfigError, match=r"the Ray executor needs the optional package 'ray'.*pip install 'mt\[ray\]'"):
         RayExecutor(config(tmp_path, SEEDS, "ray", "c.sqlite"))
+
+
+# -- shards: every input format gives the local corpus; a killed Ray run resumes ------------------------------
+
+@pytest.mark.parametrize("fmt", ["files", "jsonl", "parquet", "warc"])
+def test_every_input_format_gives_the_local_corpus_on_ray(kill_marker, tmp_path, fmt):
+    from input_formats import BUILDERS
+
+    if fmt == "warc":
+        pytest.importorskip("warcio")
+    inputs = BUILDERS[fmt](list(CHEAP), tmp_path)
+    local = run_pipeline(config(tmp_path, inputs, "local", "local.sqlite", **{"executor.shard_docs": 1}))
+    on_ray = run_pipeline(config(tmp_path, inputs, "ray", "ray.sqlite",
+                                 **{"executor.kind": "ray", "executor.shard_docs": 1}))
+    assert_same_corpus(local, on_ray)
+    assert on_ray.counts["input_problems"] == local.counts["input_problems"] == (fmt != "files")   # the bad record
+    assert on_ray.manifest["shards"]["total"] == local.manifest["shards"]["total"]
+
+
+@pytest.mark.slow
+def test_killed_ray_run_resumes_from_its_finished_shards(kill_marker, tmp_path):
+    from test_shards import ALL, _write_config, kill_after_markers
+
+    from input_formats import BUILDERS
+
+    pages = BUILDERS["files"](ALL, tmp_path)
+    out = tmp_path / "killed"
+    cfg = _write_config(tmp_path, pages, out)
+    over = {"quiet": True, "executor.kind": "ray", "review.build": False}
+    whole = run_pipeline(load_config(cfg, {**over, "output.dir": str(tmp_path / "whole"),
+                                           "translate.cache": str(tmp_path / "whole.sqlite")}))
+    kill_after_markers([sys.executable, "-m", "mt.cli", "run", "--config", str(cfg), "-o", str(out), "-q",
+                        "--executor", "ray"], out, 2)
+    done_before = len(list(out.glob(".mt-work-*/done/*.json")))
+    resumed = run_pipeline(load_config(cfg, {**over, "output.dir": str(out)}))
+    assert resumed.manifest["shards"]["resumed"] == done_before >= 2
+    assert resumed.manifest["shards"]["run"] == 5 - done_before
+    assert_same_corpus(whole, resumed)
