@@ -105,23 +105,30 @@ def run(config: Path, out: Path) -> dict:
     return {"wall": wall, "cpu": last[0], "rss": last[1], "manifest": manifest}
 
 
+#: assumptions of the paper estimate (not measured here): target tokens per page of real English, CTranslate2
+#: int8 target tokens/s per CPU core (benchmarks/translate.md measured ~2,000 for an opus-mt-sized model), and
+#: a GPU translate actor's speed relative to one core (a guess; no GPU here)
+TOKENS_PER_PAGE = 60
+CPU_TOKENS_PER_S = 2000
+GPU_OVER_CORE = 40
+
+
 def estimate(manifest: dict, pages: int) -> list[str]:
-    """Paper throughput for 10M pages from the per-step worker seconds of one run."""
+    """Paper throughput for 10M pages from the per-step worker seconds of one run (see the assumptions)."""
     per = {name: s["seconds"] / pages for name, s in manifest["steps"].items()}
     cpu_steps = {k: v for k, v in per.items() if k != "translate"}
     cpu_per_page = sum(cpu_steps.values())
-    lines = ["", "Per-page worker seconds (largest local run): " +
+    lines = ["", "Measured per-page worker seconds (largest local run, TM engine): " +
              ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in per.items()),
-             "", "| cluster | CPU-side pages/s (read+parse+segment+align+write) | translate pages/s | bound by | 10M pages |",
-             "|---|---|---|---|---|"]
-    # a real GPU MT model: the issue's brief gives none here; assume 2,000 target tokens/s per CPU core for
-    # CTranslate2 int8 (measured, benchmarks/translate.md) and 40x that per GPU actor, ~60 target tokens a page
-    tokens_per_page = 60
+             f"Assumed for a real MT model: {TOKENS_PER_PAGE} target tokens a page, {CPU_TOKENS_PER_S} tokens/s "
+             f"per CPU core (CTranslate2 int8), a GPU actor = {GPU_OVER_CORE} cores; without GPUs half the "
+             "CPUs translate.",
+             "", "| cluster | CPU-step pages/s | translate pages/s | bound by | 10M pages |", "|---|---|---|---|---|"]
     for n_cpu, n_gpu in ((64, 0), (256, 0), (256, 8), (1024, 32)):
-        cpu_rate = n_cpu / cpu_per_page
-        mt_rate = (n_gpu * 40 * 2000 if n_gpu else n_cpu * 2000 / 2) / tokens_per_page   # CPU-only: half the cores
-        if not n_gpu:
-            cpu_rate = (n_cpu / 2) / cpu_per_page
+        cpu_for_steps = n_cpu if n_gpu else n_cpu / 2
+        cpu_rate = cpu_for_steps / cpu_per_page
+        mt_cores = n_gpu * GPU_OVER_CORE if n_gpu else n_cpu / 2
+        mt_rate = mt_cores * CPU_TOKENS_PER_S / TOKENS_PER_PAGE
         rate = min(cpu_rate, mt_rate)
         bound = "translate" if mt_rate < cpu_rate else max(cpu_steps, key=cpu_steps.get)
         lines.append(f"| {n_cpu} CPUs, {n_gpu} GPUs | {cpu_rate:,.0f} | {mt_rate:,.0f} | {bound} | "
