@@ -405,28 +405,38 @@ class ParquetWriter(FormatWriter):
 
 
     @classmethod
-    def merge(cls, parts: list[Path], out_dir: Path, signature: dict[str, Any]) -> dict[str, Any]:
+    def merge(cls, parts: list[Any], out_dir: Any, signature: dict[str, Any], fs: Any = None) -> dict[str, Any]:
         """Move every part's Parquet files into ``data/<config>/`` under the corpus's shard names (numbered
         in corpus order; the fingerprint from the parts' row hashes, as one writer of all rows would give it);
-        parts without rows are dropped unless a config has no other file."""
+        parts without rows are dropped unless a config has no other file. ``fs``: the fsspec file system of
+        ``parts`` and ``out_dir`` when they are URLs (moves stay inside it: no bytes pass through here)."""
         import pyarrow.parquet as pq
 
-        found = {config: [f for p in parts for f in sorted((p / "data" / config).glob("train-*.parquet"))]
+        if fs is None:
+            fs = require("fsspec", "the Parquet writer").filesystem("file")
+        parts, out = [str(p).rstrip("/") for p in parts], str(out_dir).rstrip("/")
+        found = {config: [f for p in parts for f in sorted(fs.glob(f"{p}/data/{config}/train-*.parquet"))]
                  for config in CONFIGS}
         total = [0, 0]
         for part in parts:
-            rows_hash = json.loads((part / ROWS_HASH).read_text(encoding="utf-8"))
+            rows_hash = json.loads(fs.cat(f"{part}/{ROWS_HASH}"))
             total = [(total[0] + rows_hash[0]) % 2**64, total[1] + rows_hash[1]]
-            (part / ROWS_HASH).unlink()
+            fs.rm(f"{part}/{ROWS_HASH}")
         fingerprint = _fingerprint(*total)
         for config, files in found.items():
-            keep = [f for f in files if pq.read_metadata(f).num_rows] or files[:1]
-            (out_dir / "data" / config).mkdir(parents=True, exist_ok=True)
+            keep = [f for f in files if _rows(fs, f, pq)] or files[:1]
+            fs.makedirs(f"{out}/data/{config}", exist_ok=True)
             if not keep:       # no part at all (no input): one empty file per config, as a one-part corpus has
-                pq.write_table(schemas()[config].empty_table(), out_dir / "data" / config / shard_name(0, 1, fingerprint))
+                with fs.open(f"{out}/data/{config}/{shard_name(0, 1, fingerprint)}", "wb") as fh:
+                    pq.write_table(schemas()[config].empty_table(), fh)
             for n, path in enumerate(keep):
-                os.replace(path, out_dir / "data" / config / shard_name(n, len(keep), fingerprint))
+                fs.mv(path, f"{out}/data/{config}/{shard_name(n, len(keep), fingerprint)}")
         return {"fingerprint": fingerprint}
+
+
+def _rows(fs: Any, path: str, pq: Any) -> int:
+    with fs.open(path, "rb") as fh:
+        return pq.read_metadata(fh).num_rows
 
 
 ROWS_HASH = "parquet-rows-hash.json"     # a part's row hashes, for the corpus fingerprint (ParquetWriter.merge)
