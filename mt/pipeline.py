@@ -42,6 +42,8 @@ def output_state(config: RunConfig) -> str:
     """What a run would do with OUTPUT_DIR (read only): create it, write into it, replace a corpus, or refuse."""
     from .write.outdir import check_output_dir, is_mt_corpus
 
+    if "://" in config.output.dir and not config.output.dir.startswith("file://"):
+        return "fsspec URL (checked when the run starts)"
     out = Path(config.output.dir)
     try:
         check_output_dir(out, config.input.paths)
@@ -113,15 +115,15 @@ def run_pipeline(config: RunConfig, *, translator: TranslatorLike | None = None)
     ``config.output.force``.
     """
     from .executors import EXECUTORS
-    from .write.outdir import OutputDir
+    from .write.remote import open_output
 
     executor = EXECUTORS.get(config.executor.kind)(config)
     # checked (not a user's folder, not an input, writable) and locked before any model loads
-    with OutputDir(config.output.dir, inputs=config.input.paths) as output:
+    with open_output(config.output.dir, config.input.paths) as output:
         digest = run_digest(config)  # read the inputs once, before any work
         done = up_to_date(config, digest)
         if done is not None:
-            if config.review.build and not (done.output_dir / "review.html").exists():
+            if config.review.build and isinstance(done.output_dir, Path) and not (done.output_dir / "review.html").exists():
                 build_review(done.output_dir)   # e.g. a commit finished after a crash, before its review page
             return done
         return _execute(config, executor, translator, output, digest)
@@ -135,7 +137,7 @@ def _execute(config: RunConfig, executor: Any, translator: Any, output: Any, dig
     started, t0 = time.time(), time.perf_counter()
     work = WorkDir.prepare(output.path, digest, force=config.output.force)
     pending = _Pending(iter_shards(config.input, config.executor.shard_docs), work)
-    steps = build_steps(config, translator=translator, work=work.root)
+    steps = build_steps(config, translator=translator, work=work.url)
     t_load = time.perf_counter() - t0
     try:
         hint = Sources(config.input).total_hint()

@@ -33,7 +33,7 @@ EXIT_INPUT_PROBLEMS = 3
 
 @dataclass
 class RunResult:
-    output_dir: Path
+    output_dir: Path | str          # a URL string for an fsspec OUTPUT_DIR
     manifest: dict[str, Any]
     exit_code: int = EXIT_OK
     timings: dict[str, float] = field(default_factory=dict)
@@ -134,18 +134,15 @@ def run_digest(config: RunConfig) -> str:
 def up_to_date(config: RunConfig, digest: str) -> RunResult | None:
     """The finished corpus in OUTPUT_DIR when it was made from the same inputs and config (``digest``, see
     :func:`run_digest`), else None."""
-    manifest_path = Path(config.output.dir) / "manifest.json"
-    if config.output.force or not manifest_path.is_file():
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("run_digest") != digest:
+    from .write.remote import read_manifest_at
+
+    manifest = None if config.output.force else read_manifest_at(config.output.dir)
+    if manifest is None or manifest.get("run_digest") != digest:
         return None
     problems = manifest.get("counts", {}).get("input_problems", 0)
     log.info("%s is up to date with its inputs and config (pass --force to run again)", config.output.dir)
-    return RunResult(output_dir=Path(config.output.dir), manifest=manifest,
+    out = config.output.dir
+    return RunResult(output_dir=out if "://" in out and not out.startswith("file://") else Path(out), manifest=manifest,
                      exit_code=EXIT_INPUT_PROBLEMS if problems else EXIT_OK, up_to_date=True)
 
 
@@ -195,15 +192,21 @@ def finish_run(config: RunConfig, output: Any, work: Any, ids: list[str], plan: 
     manifest["engine_stats"] = total["engine"]
     manifest.update(counts=total["counts"], signature={**plan["signature"], **total["signature"]})
     staging = output.new_staging()
+    formats = list(config.output.formats)
     try:
-        manifest = assemble([work.parts / i for i in ids], staging, list(config.output.formats), manifest)
+        if getattr(output, "remote", False):
+            from .write.remote import assemble_remote
+
+            manifest = assemble_remote(work, ids, output, staging, formats, manifest)
+        else:
+            manifest = assemble(work.part_paths(ids), staging, formats, manifest)
         output.commit(staging)
     except OSError as exc:
         raise os_error(exc, staging) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)     # empty after a commit; the partial files after a failure
     work.remove()
-    if config.review.build and "jsonl" in config.output.formats:
+    if config.review.build and "jsonl" in formats and not getattr(output, "remote", False):
         build_review(output.path)
     elif config.review.build:
         log.info("review.html not built: it reads corpus.jsonl (add jsonl to [output] formats, or run "

@@ -141,3 +141,54 @@ def test_killed_run_resumes_from_its_finished_shards(tmp_path):
     assert parquet_rows(out, "sentences") == parquet_rows(whole.output_dir, "sentences")
     forced = run_pipeline(load_config(cfg, {"output.dir": str(out), "quiet": True, "output.force": True}))
     assert forced.manifest["shards"] == {**shards, "run": 5, "resumed": 0}
+
+
+# -- an fsspec OUTPUT_DIR (memory://) ------------------------------------------------------------------------
+
+@pytest.fixture
+def memory_fs():
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    yield fs
+    if fs.exists("/bucket"):
+        fs.rm("/bucket", recursive=True)
+
+
+def test_memory_url_output_equals_a_local_one_and_resumes_after_a_failure(tmp_path, memory_fs, monkeypatch):
+    from mt.errors import InputError
+    from mt.write.work import WorkDir
+
+    pages = BUILDERS["files"](ALL[:3], tmp_path)
+    local = run_pipeline(config(tmp_path, pages, "local", **{"executor.shard_docs": 1}))
+    url = "memory://bucket/corpus"
+    real_finish, calls = WorkDir.finish, []
+
+    def finish_then_fail(self, end, tmp):          # the third shard's part fails to upload
+        calls.append(end.shard.id)
+        if len(calls) == 3:
+            raise InputError("simulated upload failure", where=self.url, fix="none")
+        return real_finish(self, end, tmp)
+
+    monkeypatch.setattr(WorkDir, "finish", finish_then_fail)
+    with pytest.raises(InputError, match="simulated upload failure"):
+        run_pipeline(config(tmp_path, pages, url, **{"output.dir": url, "executor.shard_docs": 1}))
+    assert len(memory_fs.glob("/bucket/corpus/.mt-work-*/done/*.json")) == 2
+    assert not memory_fs.exists("/bucket/corpus/manifest.json")
+    monkeypatch.setattr(WorkDir, "finish", real_finish)
+    remote = run_pipeline(config(tmp_path, pages, url, **{"output.dir": url, "executor.shard_docs": 1}))
+    assert remote.output_dir == url and remote.manifest["shards"] == {**local.manifest["shards"], "run": 1, "resumed": 2}
+    for name in TEXT_FILES:
+        assert memory_fs.cat(f"/bucket/corpus/{name}") == (local.output_dir / name).read_bytes(), name
+    listed = remote.manifest["files"]
+    assert sorted(p.removeprefix("/bucket/corpus/") for p in memory_fs.find("/bucket/corpus")) == listed
+    assert remote.counts == local.counts and remote.manifest["fingerprint"] == local.manifest["fingerprint"]
+
+
+def test_memory_url_with_files_mt_did_not_write_is_refused(tmp_path, memory_fs):
+    from mt.errors import OutputError
+
+    memory_fs.pipe("/bucket/mine/notes.txt", b"a user's file")
+    pages = BUILDERS["files"](CHEAP[:1], tmp_path)
+    with pytest.raises(OutputError, match=r"holds files that mt did not write \(notes.txt\)"):
+        run_pipeline(config(tmp_path, pages, "x", **{"output.dir": "memory://bucket/mine"}))
+    assert memory_fs.cat("/bucket/mine/notes.txt") == b"a user's file"

@@ -206,10 +206,12 @@ def os_error(exc: OSError, directory: Path) -> OutputError:
                        where=str(exc.filename or directory), fix="check that the output directory is writable")
 
 
-def assemble(parts: list[Path], staging: Path, formats: list[str], manifest: dict[str, Any]) -> dict[str, Any]:
+def assemble(parts: list[Path], staging: Path, formats: list[str], manifest: dict[str, Any],
+             also_files: list[str] = ()) -> dict[str, Any]:
     """Join ``parts`` (shard folders, in corpus order) into ``staging``: every format, set-aside, problems and
     filtered rows, then the card and the manifest (``manifest`` holds the summed ``counts`` and the
-    ``signature``; its ``files`` list is what was staged). Returns the manifest as written."""
+    ``signature``; its ``files`` list is what was staged, and ``also_files``: files already in place, e.g.
+    Parquet moved inside an object store). Returns the manifest as written."""
     manifest = {"kind": CORPUS_KIND, **manifest}
     for cls in (FORMATS.get(name) for name in formats):
         manifest.update(cls.merge(parts, staging, manifest.get("signature", {})))
@@ -221,7 +223,7 @@ def assemble(parts: list[Path], staging: Path, formats: list[str], manifest: dic
             (staging / name).touch()
     (staging / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
     staged = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
-    manifest["files"] = sorted({*staged, MANIFEST})
+    manifest["files"] = sorted({*staged, *also_files, MANIFEST})
     (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 

@@ -3,13 +3,16 @@
 ``OUTPUT_DIR/.mt-work-<run digest>/``::
 
     parts/<shard id>/      the shard's part of the corpus (every format, set-aside, problems), complete
-    parts/.tmp-*/          a part being written (renamed to parts/<shard id>/ when complete)
+    parts/.tmp-*/          a part being written (renamed to parts/<shard id>/ when complete; local only)
     done/<shard id>.json   the shard's marker: what it held (digest), its counts, step stats, engine
                            counters and signature; written after its part, so a marker means a whole part
 
 A re-run with the same inputs and config (same run digest) skips the shards that have a marker whose digest
 matches, and redoes the others; a run with another digest, or ``--force``, starts a new work folder (the
 old ones are removed: they cannot be resumed by it). When the corpus is committed the work folder goes.
+
+OUTPUT_DIR may be an fsspec URL (``s3://``, ``gs://``, ``memory://``): a part is then written in a local
+temporary folder and uploaded to ``parts/<shard id>/``, its marker (one object, written whole) last.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,56 +33,99 @@ from .outdir import WORK_PREFIX
 log = logging.getLogger(__name__)
 
 
+def is_url(path: str | Path) -> bool:
+    return "://" in str(path) and not str(path).startswith("file://")
+
+
+def url_fs(url: str) -> tuple[Any, str]:
+    """The fsspec file system of ``url`` and the path inside it."""
+    from ..registry import require
+
+    return require("fsspec", f"output URL {url}").core.url_to_fs(url)
+
+
 class WorkDir:
     """One run's work folder (see the module docstring); cheap to rebuild from its path in any process."""
 
     def __init__(self, root: str | Path):
-        self.root = Path(root)
-        self.parts = self.root / "parts"
-        self.done = self.root / "done"
+        self.url = str(root)
+        self.remote = is_url(root)
+        self.fs, base = url_fs(self.url) if self.remote else (None, str(root))
+        self.root = Path(base) if not self.remote else base
+        self.parts = self._join("parts")
+        self.done = self._join("done")
+
+    def _join(self, *names: str) -> Any:
+        return self.root.joinpath(*names) if not self.remote else "/".join([self.root, *names])
 
     @classmethod
     def prepare(cls, out_dir: str | Path, digest: str, force: bool = False) -> "WorkDir":
         """The work folder of the run with ``digest`` in ``out_dir`` (the caller holds its lock): other runs'
         work folders removed, this one emptied when ``force``, its unfinished parts removed."""
-        out = Path(out_dir)
-        work = cls(out / f"{WORK_PREFIX}{digest[:16]}")
-        for p in out.glob(f"{WORK_PREFIX}*"):
-            if p.is_dir() and (p != work.root or force):
-                log.info("removing %s (%s)", p, "--force" if p == work.root else "work of another run")
-                shutil.rmtree(p, ignore_errors=True)
+        sep = "/" if is_url(out_dir) else os.sep
+        work = cls(f"{str(out_dir).rstrip('/')}{sep}{WORK_PREFIX}{digest[:16]}")
         try:
-            work.parts.mkdir(parents=True, exist_ok=True)
-            work.done.mkdir(exist_ok=True)
+            work._prepare(force)
         except OSError as exc:
-            raise OutputError(f"cannot create the work folder: {exc.strerror}", where=str(work.root),
+            raise OutputError(f"cannot create the work folder: {exc.strerror or exc}", where=work.url,
                               fix="check that the output directory is writable and has free space") from None
-        for tmp in work.parts.glob(".tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
         return work
+
+    def _prepare(self, force: bool) -> None:
+        for p in self._siblings():
+            if p != str(self.root) or force:
+                log.info("removing %s (%s)", p, "--force" if p == str(self.root) else "work of another run")
+                self._rm(p)
+        if self.remote:
+            return
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self.done.mkdir(exist_ok=True)
+        for tmp in self.parts.glob(".tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _siblings(self) -> list[str]:
+        """Work folders in OUTPUT_DIR (this one included when it exists)."""
+        if not self.remote:
+            return [str(p) for p in self.root.parent.glob(f"{WORK_PREFIX}*") if p.is_dir()]
+        parent = self.root.rsplit("/", 1)[0]
+        names = self.fs.ls(parent, detail=False) if self.fs.exists(parent) else []
+        return [n.rstrip("/") for n in names if n.rstrip("/").rsplit("/", 1)[-1].startswith(WORK_PREFIX)]
+
+    def _rm(self, path: Any) -> None:
+        if self.remote:
+            if self.fs.exists(path):
+                self.fs.rm(path, recursive=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _read(self, path: Any) -> str:
+        return self.fs.cat(path).decode("utf-8") if self.remote else Path(path).read_text(encoding="utf-8")
 
     def marker(self, shard: Any) -> dict[str, Any] | None:
         """The marker of ``shard`` when it finished (and held what it holds now), else None."""
         try:
-            data = json.loads((self.done / f"{shard.id}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(self._read(self._join("done", f"{shard.id}.json")))
+        except (OSError, ValueError):     # FileNotFoundError included
             return None
-        if data.get("digest") != shard.digest() or not (self.parts / shard.id).is_dir():
-            return None
-        return data
+        part = self._join("parts", shard.id)
+        exists = self.fs.exists(part) if self.remote else Path(part).is_dir()
+        return data if data.get("digest") == shard.digest() and exists else None
 
     def docs_done(self) -> int:
         """Documents of the shards already marked done (for a progress total)."""
+        paths = self.fs.glob(f"{self.done}/*.json") if self.remote else self.done.glob("*.json")
         total = 0
-        for path in self.done.glob("*.json"):
+        for path in paths:
             try:
-                total += int(json.loads(path.read_text(encoding="utf-8")).get("docs", 0))
+                total += int(json.loads(self._read(path)).get("docs", 0))
             except (OSError, ValueError):
                 continue
         return total
 
     def new_part(self) -> Path:
-        """An empty folder for a part being written."""
+        """An empty local folder for a part being written."""
+        if self.remote:
+            return Path(tempfile.mkdtemp(prefix="mt-part-"))
         tmp = self.parts / f".tmp-{uuid.uuid4().hex[:12]}"
         tmp.mkdir(parents=True)
         return tmp
@@ -88,22 +135,30 @@ class WorkDir:
         shard = end.shard
         report = {"shard": shard.id, "digest": shard.digest(), "inputs": shard.describe(), "docs": end.docs,
                   "counts": end.counts, "steps": end.steps, "engine": end.engine, "signature": end.signature}
-        part = self.parts / shard.id
-        if part.exists():              # a retried task, or a part whose marker was never written
-            shutil.rmtree(part)
-        os.replace(tmp, part)
-        write_text_atomic(self.done / f"{shard.id}.json", json.dumps(report, ensure_ascii=False, sort_keys=True))
+        text = json.dumps(report, ensure_ascii=False, sort_keys=True)
+        part = self._join("parts", shard.id)
+        self._rm(part)                  # a retried task, or a part whose marker was never written
+        if self.remote:
+            self.fs.put(f"{tmp}/", f"{part}/", recursive=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.fs.pipe(self._join("done", f"{shard.id}.json"), text.encode("utf-8"))
+        else:
+            os.replace(tmp, part)
+            write_text_atomic(self._join("done", f"{shard.id}.json"), text)
         return report
 
     def markers(self, ids: list[str]) -> Iterator[dict[str, Any]]:
         """The markers of shards ``ids``, in that order (every one must exist)."""
         for shard_id in ids:
-            path = self.done / f"{shard_id}.json"
+            path = self._join("done", f"{shard_id}.json")
             try:
-                yield json.loads(path.read_text(encoding="utf-8"))
+                yield json.loads(self._read(path))
             except (OSError, ValueError) as exc:
                 raise OutputError(f"shard {shard_id} has no readable completion marker ({exc})", where=str(path),
                                   fix="re-run the same command: unfinished shards are redone") from None
 
+    def part_paths(self, ids: list[str]) -> list[Any]:
+        return [self._join("parts", i) for i in ids]
+
     def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._rm(self.root)
