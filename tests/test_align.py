@@ -112,6 +112,26 @@ def test_shortened_title_as_alt_text_is_the_title(parser: PageParser, aligner: A
     assert doc.meta["title_vi"] == v[11].vi
 
 
+def test_title_chosen_by_similarity_to_the_vietnamese_title(parser: PageParser, aligner: Aligner) -> None:
+    """Two Thai title candidates without Latin names (a kicker, then the headline): position takes the kicker;
+    the repeated Vietnamese title alt-text is most similar to the headline, which becomes the title."""
+    doc = parser.parse(read_doc(PAGES / "title_by_similarity.txt", "title_by_similarity.txt"))
+    assert doc.line_at(3).kind == "title" and doc.line_at(3).info["title_by"] == "position"
+    aligner.align(doc)
+    assert [(ln.line, ln.kind) for ln in doc.lines if ln.kind != "blank"] == [
+        (1, "chrome"), (3, "heading"), (5, "title"), (7, "metadata"), (9, "lead"), (11, "caption_vi"),
+        (12, "caption_th"), (14, "body"), (16, "caption_vi"), (17, "caption_th"), (19, "chrome")]
+    assert doc.line_at(5).info["title_by"] == "similarity to the Vietnamese title"
+    sims = {n: doc.line_at(n).info["title_candidate"]["similarity"] for n in (3, 5)}
+    assert sims[5] > sims[3] + AlignConfig().title_choice_margin
+    assert doc.meta["title_th"] == doc.line_at(5).text
+    assert [(v.line, v.relation, v.th_line) for v in doc.vi_lines if v.relation == "title"] == [(11, "title", 5),
+                                                                                               (16, "title", 5)]
+    off = parser.parse(read_doc(PAGES / "title_by_similarity.txt", "t.txt"))
+    Aligner(AlignConfig(title_choice_margin=None), embedder=aligner.embedder).align(off)
+    assert off.line_at(3).kind == "title"                               # the margin off: position stands
+
+
 def test_title_like_lines_and_abridged_title_length() -> None:
     assert title_like("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka")
     assert not title_like("Các đại biểu dự hội nghị tổng kết công tác năm 2023.")   # a sentence

@@ -19,6 +19,12 @@ class AlignConfig(Section):
     # scores high against the title too, but lower than against its own Thai line (set on synthetic
     # FLORES-dev pages of the tune half, benchmarks/align.md: orphans <= 0.09, accepted titles >= 0.137)
     min_title_rank: float = 0.12
+    # a Vietnamese alt-text repeated on the page (under several photos) is the title whenever the title
+    # reaches min_title_score_repeated, even if the Thai caption after it scores higher
+    repeated_is_title: bool = True
+    # among the parser's Thai title candidates chosen by position only, the one most similar (cosine) to the
+    # Vietnamese title evidence (repeated alt-text, URL-slug alt-text) by this margin becomes the title; None: off
+    title_choice_margin: float | None = 0.02
     # unit kinds that get a th<->en embedding similarity (scores["similarity"]); [] skips it. With the tiny
     # test model most embedding work of a run is this score (its English is long noise): benchmarks/pipeline.md
     similarity_for: list[str] = ["caption_th", "title"]
