@@ -29,10 +29,10 @@ from mt.parse import PageParser  # noqa: E402
 from mt.records import Doc  # noqa: E402
 
 GRID = {
-    "min_translation_score": [0.5, 0.52, 0.55, 0.58],
-    "min_title_score": [0.4, 0.45, 0.5, 0.55],
-    "min_title_score_repeated": [0.1, 0.15, 0.2, 0.3],
-    "min_title_rank": [0.08, 0.12, 0.16, 0.2, 0.25],
+    "min_translation_score": [0.45, 0.5, 0.55, 0.6],
+    "min_title_score": [0.35, 0.4, 0.45, 0.5],
+    "min_title_score_repeated": [0.1, 0.2, 0.3],
+    "min_title_rank": [0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.35, 0.4],
 }
 
 
@@ -90,19 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         cfg = cfg0.model_copy(update=dict(zip(names, values)))
         lo, mean, per = objective(cfg)
         results.append((lo, mean, values, per))
-    results.sort(key=lambda r: (-r[0], -r[1]))
+    # ties (to the float) are broken toward the setting nearest the current defaults (relative change)
+    def distance(values) -> float:
+        return sum(abs(v - getattr(cfg0, n)) / getattr(cfg0, n) for n, v in zip(names, values))
+
+    results.sort(key=lambda r: (-round(r[0], 6), -round(r[1], 6), distance(r[2])))
     lo, mean, per = objective(cfg0)
     print(f"tune half, {args.pages} pages x (easy, hard), seed {args.seed}; objective: min F1 of translation/title/"
           f"unpaired over easy and hard, then mean")
-    print("default", {n: getattr(cfg0, n) for n in names}, f"min {lo:.3f} mean {mean:.3f}",
+    print("default", {n: getattr(cfg0, n) for n in names}, f"min {lo:.4f} mean {mean:.4f}",
           {("hard" if h else "easy"): {r: round(x, 3) for r, x in p.items() if r in ("translation", "title", "unpaired")}
            for h, p in per.items()})
     for lo, mean, values, per in results[:8]:
-        print("grid", dict(zip(names, values)), f"min {lo:.3f} mean {mean:.3f}",
+        print("grid", dict(zip(names, values)), f"min {lo:.4f} mean {mean:.4f}",
               {("hard" if h else "easy"): {r: round(x, 3) for r, x in p.items() if r in ("translation", "title", "unpaired")}
                for h, p in per.items()})
     if args.errors:
-        for label, cfg in (("default", cfg0), ("best", cfg0.model_copy(update=dict(zip(names, results[0][2]))))):
+        for label, cfg in (("best", cfg0.model_copy(update=dict(zip(names, results[0][2])))),):
             for hard, items in sets.items():
                 errs: list = []
                 f1s(items, cfg, errs)

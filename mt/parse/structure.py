@@ -143,8 +143,7 @@ class ThaiStructure:
     def choose_title(self) -> int | None:
         thai = self.thai()
         for i in thai:
-            if (self.markups[i] & {"h1", "title"} or ("heading" in self.markups[i] and self.levels[i] == 1)) \
-                    and not self.own_caption_evidence(i):
+            if self._is_h1(i) and not self.own_caption_evidence(i):
                 return i
         pool = [i for i in thai if not self.caption_evidence(i)]
         if not pool:
@@ -185,16 +184,17 @@ class ThaiStructure:
         head (before the first date line). None carries caption evidence."""
         out: dict[int, list[str]] = {chosen: ["position"]}
         first_meta = next((i for i in self.content if self.lines[i].kind == "metadata"), None)
-        first_heading = True
+        first_heading, in_head = True, True
         for i in self.thai():
             if self.caption_evidence(i):
                 continue
             ev = []
-            if self.markups[i] & {"h1", "title"} or ("heading" in self.markups[i] and self.levels[i] == 1):
+            if self._is_h1(i):
                 ev.append("h1")
-            if "heading" in self.markups[i] and first_heading:
+            if "heading" in self.markups[i] and first_heading and in_head:
                 ev.append("first heading")
                 first_heading = False
+            in_head = in_head and ("heading" in self.markups[i] or len(self.lines[i].text) <= MAX_HEADING)
             text = self.lines[i].text
             if first_meta is not None and i < first_meta and len(text) <= MAX_TITLE \
                     and not re.search(r"[.;:]\s*$", text):
@@ -202,6 +202,9 @@ class ThaiStructure:
             if ev:
                 out.setdefault(i, []).extend(e for e in ev if e not in out.get(i, []))
         return dict(sorted(out.items()))
+
+    def _is_h1(self, i: int) -> bool:
+        return bool(self.markups[i] & {"h1", "title"}) or ("heading" in self.markups[i] and self.levels[i] == 1)
 
     def vi_title_words(self) -> tuple[set[str], str]:
         """Words (without diacritics) of the Vietnamese title evidence of the page: alt-text repeated on
@@ -232,6 +235,8 @@ class ThaiStructure:
         Vietnamese title evidence (alt-text, URL slug) wins over position; every candidate keeps its
         evidence in ``info["title_candidate"]`` (the aligner weighs them again by similarity)."""
         cands = self.title_candidates(chosen)
+        if self._is_h1(chosen):             # the page's own <h1> / level-1 heading: only another one competes
+            cands = {i: ev for i, ev in cands.items() if self._is_h1(i)}
         if len(cands) < 2:
             return chosen
         words, where = self.vi_title_words()
