@@ -6,7 +6,12 @@ Title, captions, lead, headings and byline, decided from page position and evide
 * the title is the ``<h1>`` / level-1 heading, else the first Thai line that carries no caption
   evidence (after an image, ending in a photo credit or ``ภาพ:``, a table cell, image alt-text)
   and stands where a title stands: before the date line, under the site banner, above a share
-  label (``Chia sẻ``), or a short line above a longer paragraph;
+  label (``Chia sẻ``), or a short line above a longer paragraph; when several Thai lines may be the
+  title (``<h1>``, first heading, short lines of the page head before the date line), the one whose
+  Latin-script names and numbers are words of the Vietnamese title evidence (alt-text repeated on the
+  page or matching the source URL's slug, the slug itself; without diacritics) wins over position.
+  Every candidate keeps ``info["title_candidate"]`` and the title ``info["title_by"]``; when position
+  alone chose, the aligner weighs the candidates again by cross-lingual similarity;
 * a Thai line after an image line, after an image's Vietnamese alt-text, in an image table cell,
   or ending with a photo credit is ``caption_th`` (and keeps the image's URL in ``info["image_url"]``).
 """
