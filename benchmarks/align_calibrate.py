@@ -26,7 +26,7 @@ from mt.align.aligner import decide  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
 from mt.embed import get_embedder  # noqa: E402
 from mt.parse import PageParser  # noqa: E402
-from mt.records import Doc  # noqa: E402
+from mt.records import Doc, Unit  # noqa: E402
 
 GRID = {
     "min_translation_score": [0.45, 0.5, 0.55, 0.6],
@@ -36,11 +36,18 @@ GRID = {
 }
 
 
-def scored(pages, parser: PageParser, aligner: Aligner):
+def scored(pages, parser: PageParser, aligner: Aligner, use_mt: bool = False):
     out = []
-    for name, lines, gold, _en, _vi_en, roles in pages:
+    for name, lines, gold, en_of_line, vi_en, roles in pages:
         doc = Doc(doc_id=name, file=name, format="txt", raw_lines=render(lines, roles, "txt", name))
         parser.parse(doc)
+        if use_mt:      # the English references stand in for a perfect translation (as in align_synthetic.py)
+            for v in doc.vi_lines:
+                v.en_from_vi = vi_en.get(v.line)
+            doc.units = [Unit(id=f"{name}:{ln.line}:0", line=ln.line, kind=ln.kind, start=0, end=len(ln.text),
+                              th=ln.text, en=en_of_line.get(ln.line))
+                         for ln in doc.lines if ln.line in en_of_line]
+        aligner.use_mt = use_mt
         out.append((doc, aligner.score(doc), gold))
     return out
 
@@ -73,20 +80,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=480)
     ap.add_argument("--seed", type=int, default=29)
     ap.add_argument("--errors", action="store_true", help="print the errors of the default and the best setting")
+    ap.add_argument("--mt", action="store_true", help="MT signal on (English references), grid over title_mt_no_rank "
+                    "with the other thresholds as configured")
     args = ap.parse_args(argv)
     cfg0 = AlignConfig()
     parser = PageParser()
     aligner = Aligner(cfg0, use_mt=False, embedder=CachedEmbedder(get_embedder(cfg0.embedder)))
-    sets = {hard: scored(make_pages(args.pages, args.seed, "tune", hard), parser, aligner) for hard in (False, True)}
+    sets = {hard: scored(make_pages(args.pages, args.seed, "tune", hard), parser, aligner, args.mt)
+            for hard in (False, True)}
+    grid = {"title_mt_no_rank": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01]} if args.mt else GRID
 
     def objective(cfg: AlignConfig) -> tuple[float, float, dict]:
         per = {hard: f1s(items, cfg) for hard, items in sets.items()}
         key = [per[h][r] for h in per for r in ("translation", "title", "unpaired")]
         return min(key), sum(key) / len(key), per
 
-    names = list(GRID)
+    names = list(grid)
     results = []
-    for values in itertools.product(*(GRID[n] for n in names)):
+    for values in itertools.product(*(grid[n] for n in names)):
         cfg = cfg0.model_copy(update=dict(zip(names, values)))
         lo, mean, per = objective(cfg)
         results.append((lo, mean, values, per))
@@ -97,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     results.sort(key=lambda r: (-round(r[0], 6), -round(r[1], 6), distance(r[2])))
     lo, mean, per = objective(cfg0)
     print(f"tune half, {args.pages} pages x (easy, hard), seed {args.seed}; objective: min F1 of translation/title/"
-          f"unpaired over easy and hard, then mean")
+          f"unpaired over easy and hard, then mean; MT {'on' if args.mt else 'off'}")
     print("default", {n: getattr(cfg0, n) for n in names}, f"min {lo:.4f} mean {mean:.4f}",
           {("hard" if h else "easy"): {r: round(x, 3) for r, x in p.items() if r in ("translation", "title", "unpaired")}
            for h, p in per.items()})

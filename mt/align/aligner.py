@@ -106,7 +106,8 @@ class Aligner:
                            "title_margin": self.cfg.title_margin,
                            "min_title_rank": self.cfg.min_title_rank,
                            "repeated_is_title": self.cfg.repeated_is_title,
-                           "title_choice_margin": self.cfg.title_choice_margin},
+                           "title_choice_margin": self.cfg.title_choice_margin,
+                           "title_mt_no_rank": self.cfg.title_mt_no_rank},
             "weights": dict(self.cfg.weights),
             "romanizer": self.cfg.romanizer,
         }
@@ -457,7 +458,10 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         title_min = cfg.min_title_score_repeated if title is not None and title.scores.get("layout") == 1.0 \
             else cfg.min_title_score
         rank = title.scores.get("rank") if title is not None else None
-        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank:
+        mt = title.scores.get("mt") if title is not None else None
+        mt_says = mt is not None and cfg.title_mt_no_rank is not None and mt >= cfg.title_mt_no_rank
+        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank \
+                and not mt_says:
             title = None        # another Thai line of the page matches it better than the title does
         # alt-text repeated on the page under different photos translates none of them: the title first
         first = title is not None and title.evidence == "repeated" and cfg.repeated_is_title

@@ -21,6 +21,9 @@ class AlignConfig(Section):
     # ("rank" signal; 0.4 is about a tie): a same-story sentence scores high against the title too, but as
     # high or higher against its own Thai paragraph
     min_title_rank: float = 0.4
+    # when the MT signal ran: a title whose chrF signal (0..1) reaches this needs no rank (the translations
+    # say which Thai line the Vietnamese line translates better than the embeddings' rank); None: always rank
+    title_mt_no_rank: float | None = 0.5
     # a Vietnamese alt-text repeated on the page (under several photos) is the title whenever the title
     # reaches min_title_score_repeated, even if the Thai caption after it scores higher
     repeated_is_title: bool = True
