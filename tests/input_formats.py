@@ -68,4 +68,16 @@ def as_warc(names: list[str], root: Path) -> Path:
     return path
 
 
-BUILDERS = {"files": as_folder, "jsonl": as_jsonl, "parquet": as_parquet, "warc": as_warc}
+def as_hf(names: list[str], root: Path) -> str:
+    """A Hugging Face dataset folder (one Parquet data file), given as ``hf:<folder>``."""
+    import datasets
+
+    recs = seed_texts(names) + [("empty", "")]
+    folder = root / "thai_news"
+    (folder / "data").mkdir(parents=True)
+    datasets.Dataset.from_dict({"id": [i for i, _ in recs], "url": [f"https://x.test/{i}" for i, _ in recs],
+                                "text": [t for _, t in recs]}).to_parquet(folder / "data" / "train.parquet")
+    return f"hf:{folder}"
+
+
+BUILDERS = {"files": as_folder, "jsonl": as_jsonl, "parquet": as_parquet, "warc": as_warc, "hf": as_hf}

@@ -213,7 +213,7 @@ def test_missing_ray_names_the_extra(monkeypatch, tmp_path):
 
 # -- shards: every input format gives the local corpus; a killed Ray run resumes ------------------------------
 
-@pytest.mark.parametrize("fmt", ["files", "jsonl", "parquet", "warc"])
+@pytest.mark.parametrize("fmt", ["files", "jsonl", "parquet", "warc", "hf"])
 def test_every_input_format_gives_the_local_corpus_on_ray(kill_marker, tmp_path, fmt):
     from input_formats import BUILDERS
 

@@ -55,8 +55,8 @@ def test_shards_hold_the_sources_in_order(tmp_path, fmt):
     got = [s.doc_id for shard in shards for s in shard.iter_sources(fields)]
     assert got == expected and len(got) == 6 - (fmt == "files")
     assert [s.id for s in shards] == [f"{n:06d}" for n in range(len(shards))]
-    sizes = {"files": [2, 2, 1], "parquet": [2, 2, 2], "jsonl": [None], "warc": [None]}[fmt]
-    assert [s.size for s in shards] == sizes       # a JSONL / WARC file is one shard; Parquet: row ranges
+    sizes = {"files": [2, 2, 1], "parquet": [2, 2, 2], "hf": [2, 2, 2], "jsonl": [None], "warc": [None]}[fmt]
+    assert [s.size for s in shards] == sizes       # a JSONL / WARC file is one shard; Parquet: row ranges; hf: records
     assert [s.digest() for s in iter_shards(config, 2)] == [s.digest() for s in shards]   # stable
 
 
@@ -192,3 +192,38 @@ def test_memory_url_with_files_mt_did_not_write_is_refused(tmp_path, memory_fs):
     with pytest.raises(OutputError, match=r"holds files that mt did not write \(notes.txt\)"):
         run_pipeline(config(tmp_path, pages, "x", **{"output.dir": "memory://bucket/mine"}))
     assert memory_fs.cat("/bucket/mine/notes.txt") == b"a user's file"
+
+
+def test_step_run_hands_apply_one_shard_at_a_time_and_notes_its_share():
+    from mt.records import Doc
+    from mt.steps.base import ShardEnd, Step, batches
+
+    class Batching(Step):
+        name = "batching"
+
+        def __init__(self):
+            super().__init__(None)
+            self.seen: list[list[str]] = []
+            self.calls = 0
+
+        def apply(self, docs):
+            for batch in batches(docs, 10):
+                self.seen.append([d.doc_id for d in batch])
+                self.calls += 1
+                yield from batch
+
+        def engine_stats(self):
+            return {"calls": self.calls, "nested": {"calls": self.calls}, "name": "toy"}
+
+    def doc(i):
+        return Doc(doc_id=f"d{i}", file=f"d{i}.txt", path=None)
+
+    a, b = ShardEnd("s0", docs=3), ShardEnd("s1", docs=2)
+    step = Batching()
+    out = list(step.run([doc(0), doc(1), doc(2), a, doc(3), doc(4), b]))
+    assert step.seen == [["d0", "d1", "d2"], ["d3", "d4"]]             # a batch never spans two shards
+    assert [getattr(x, "doc_id", x) for x in out] == ["d0", "d1", "d2", a, "d3", "d4", b]
+    assert a.steps["batching"]["docs"] == 3 and b.steps["batching"]["docs"] == 2   # each shard its own share
+    assert a.engine["batching"] == {"calls": 1, "nested": {"calls": 1}, "name": "toy"}
+    assert b.engine["batching"] == {"calls": 1, "nested": {"calls": 1}, "name": "toy"}
+    assert step.stats.docs == 5

@@ -169,6 +169,8 @@ class Step:
     def __init__(self, config: Any = None) -> None:
         self.config = config      # the run's RunConfig (rebuilt from it in another process: spec())
         self.stats = StepStats()
+        self._mark = StepStats()                  # stats and engine counters at the end of the last shard
+        self._engine_mark: dict[str, Any] = {}
 
     # -- the API executors use ---------------------------------------------------------------------
     def run(self, items: Iterable[Any]) -> Iterator[Any]:
@@ -203,11 +205,11 @@ class Step:
 
     def _end(self, end: ShardEnd) -> None:
         """Note this step's share of the shard on ``end``, then the step's own end-of-shard work."""
-        mark, self._mark = getattr(self, "_mark", StepStats()), self.stats.copy()
+        mark, self._mark = self._mark, self.stats.copy()
         end.steps[self.name] = self.stats.minus(mark).as_dict()
         engine = self.engine_stats()
         if engine:
-            end.engine[self.name] = counter_delta(engine, getattr(self, "_engine_mark", {}))
+            end.engine[self.name] = counter_delta(engine, self._engine_mark)
             self._engine_mark = copy.deepcopy(engine)
         end.signature.update(self.signature())
         self.end_shard(end)
