@@ -19,14 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from align_synthetic import RELATIONS, CachedEmbedder, make_pages, render  # noqa: E402
+from align_synthetic import RELATIONS, CachedEmbedder, make_pages, perfect_mt, render  # noqa: E402
 
 from mt.align import Aligner  # noqa: E402
 from mt.align.aligner import decide  # noqa: E402
 from mt.align.config import AlignConfig  # noqa: E402
 from mt.embed import get_embedder  # noqa: E402
 from mt.parse import PageParser  # noqa: E402
-from mt.records import Doc, Unit  # noqa: E402
+from mt.records import Doc  # noqa: E402
 
 GRID = {
     "min_translation_score": [0.45, 0.5, 0.55, 0.6],
@@ -41,12 +41,8 @@ def scored(pages, parser: PageParser, aligner: Aligner, use_mt: bool = False):
     for name, lines, gold, en_of_line, vi_en, roles in pages:
         doc = Doc(doc_id=name, file=name, format="txt", raw_lines=render(lines, roles, "txt", name))
         parser.parse(doc)
-        if use_mt:      # the English references stand in for a perfect translation (as in align_synthetic.py)
-            for v in doc.vi_lines:
-                v.en_from_vi = vi_en.get(v.line)
-            doc.units = [Unit(id=f"{name}:{ln.line}:0", line=ln.line, kind=ln.kind, start=0, end=len(ln.text),
-                              th=ln.text, en=en_of_line.get(ln.line))
-                         for ln in doc.lines if ln.line in en_of_line]
+        if use_mt:
+            perfect_mt(doc, name, en_of_line, vi_en)
         aligner.use_mt = use_mt
         out.append((doc, aligner.score(doc), gold))
     return out
