@@ -99,8 +99,8 @@ def main() -> None:
         print(f"same corpus rows and counts: {same}")
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other processes share these cores)")
         ex = m_ray["executor"]
-        print(f"ray plan: {ex['prep_actors']} prep, {ex['translate_actors']} translate, {ex['align_actors']} align "
-              f"actor(s), batch {ex['batch_size']} docs")
+        pools = ", ".join(f"{p['actors']} {name} ({'+'.join(p['steps'])})" for name, p in ex["pools"].items())
+        print(f"ray plan: {pools} actor(s); {ex['docs_per_shard']} docs per shard, {ex['in_flight']} shards in flight")
 
         print("\nstage seconds (local: wall time of the stage; ray: worker seconds summed over documents)")
         print("| stage | local | ray |")
