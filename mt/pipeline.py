@@ -63,6 +63,7 @@ def plan_run(config: RunConfig) -> dict[str, Any]:
     from collections import Counter
 
     from .segment import SEGMENTERS
+    from .shards import iter_shards
     from .sources import iter_sources
 
     kinds = Counter(s.format if s.kind == "record" else (Path(s.name).suffix.lower() or "(none)")
@@ -74,6 +75,8 @@ def plan_run(config: RunConfig) -> dict[str, Any]:
         "translate": {"preset": config.translate.preset, "engine": config.translate.engine,
                       "device": config.translate.device},
         "executor": config.executor.kind,
+        "shards": {"count": sum(1 for _ in iter_shards(config.input, config.executor.shard_docs)),
+                   "docs_per_shard": config.executor.shard_docs},
     }
     if config.translate.engine in ("transformers", "ctranslate2"):
         from .translate.hf import model_status
