@@ -116,6 +116,8 @@ def test_english_splitter():
     assert split_english(text) == ["Mr. Smith went to Washington on Jan. 5.", 'He said "Hi!"',
                                    "Then U.S. troops left in 2005.", "3 people stayed, e.g. the mayor.",
                                    "The end"]
+    assert split_english('He said, "This is serious. Rest assured." Then he left.') == [
+        'He said, "This is serious. Rest assured."', "Then he left."]
     assert split_english("") == []
     assert split_english("   ") == []
     assert split_english("no final stop") == ["no final stop"]

@@ -54,10 +54,12 @@ def _abbreviations() -> set[str]:
 
 class EnglishSplitter:
     """Sentence splitter for English MT output: a break after ``.!?…`` (and closing quotes) before a capital
-    letter, digit or opening quote, unless the word before the full stop is an abbreviation or an initial."""
+    letter, digit or opening quote, unless the word before the full stop is an abbreviation or an initial,
+    or the break is inside double quotes (quoted speech stays one sentence, as the Thai rules keep it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_quotes: bool = True) -> None:
         self.abbr = _abbreviations()
+        self.keep_quotes = keep_quotes
 
     def __call__(self, text: str) -> list[str]:
         text = " ".join(text.split())
@@ -68,12 +70,19 @@ class EnglishSplitter:
             if text[m.start()] == "." and (word in self.abbr or word.lstrip("(\"'“") in self.abbr
                                            or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word)):
                 continue
+            if self.keep_quotes and _inside_quote(text[start: m.end()]):   # Thai keeps quoted speech in one sentence (the rule vetoes)
+                continue
             out.append(text[start: m.end()].strip())
             start = m.end()
         tail = text[start:].strip()
         if tail:
             out.append(tail)
         return [s for s in out if s]
+
+
+def _inside_quote(head: str) -> bool:
+    """Whether ``head`` ends inside a double quote (an odd number of ``"``, or more ``“`` than ``”``)."""
+    return head.count('"') % 2 == 1 or head.count("“") > head.count("”")
 
 
 def split_english(text: str) -> list[str]:
@@ -182,6 +191,21 @@ HARD = 30.0            # log-odds of a newline (always a boundary)
 WINDOW_TOKENS = 510    # content tokens per encoder window
 
 
+@dataclass
+class Job:
+    """One paragraph prepared by :meth:`MTGuided.plan`."""
+
+    offset: int                 # of the stripped text in the input
+    text: str
+    cands: list
+    logits: list[float]         # per candidate (vetoed: -HARD, newline: +HARD)
+    cut: list[int]              # candidates the program may choose
+    sents: list[str]            # English sentences
+    pieces: list[str]           # Thai text between consecutive cuts
+    th_vec: tuple = ()
+    en_vec: tuple = ()
+
+
 class MTGuided:
     """``e5seg`` probabilities + the program above, with e5 similarities from contextual token states.
 
@@ -204,60 +228,61 @@ class MTGuided:
         self.prefix = tokenizer.encode(prefix.strip()) if prefix.strip() else []
         self.split = EnglishSplitter()
 
-    def segment_many(self, thai: list[str], english: list[str],
-                     probs: list[list[float]] | None = None) -> list[list[tuple[int, int]]]:
-        """Sentence spans of each Thai text, guided by the English translation of the same index.
+    def segment_many(self, thai: list[str], english: list, probs: list[list[float]] | None = None,
+                     cfg: GuideConfig | None = None) -> list[list[tuple[int, int]]]:
+        """Sentence spans of each Thai text, guided by the English translation of the same index (a string,
+        or a list of its sentences). ``probs``: e5seg boundary probabilities of each text's candidates
+        (computed when not given); ``cfg``: settings of the program (default: the instance's)."""
+        return self.decide(self.plan(thai, english, probs), cfg)
 
-        ``probs``: e5seg boundary probabilities of each text's candidates (computed when not given)."""
-        from .features import find_candidates, has_thai, spans_from_boundaries
+    def plan(self, thai: list[str], english: list, probs: list[list[float]] | None = None) -> list[Job]:
+        """Everything :meth:`decide` needs: cuts, English sentences and the pooled vectors of both sides."""
         from .e5seg import rule_vetoes
+        from .features import find_candidates, has_thai
 
         if len(thai) != len(english):
             raise InputError(f"{len(thai)} Thai texts but {len(english)} translations",
                              where="mt.segment.mtguided.MTGuided.segment_many", fix="pass one translation per text")
         stripped = [t.strip() for t in thai]
-        offsets = [len(t) - len(t.lstrip()) for t in thai]
         cands = [find_candidates(t) for t in stripped]
         if probs is None:
             probs = self.seg.probabilities(stripped, cands)
-        out: list[list[tuple[int, int]]] = [[] for _ in thai]
         jobs = []
+        floor = log_odds(max(self.cfg.min_prob, 1e-4))
         for i, (text, cs, ps) in enumerate(zip(stripped, cands, probs)):
-            if not text:
-                continue
             vetoes = rule_vetoes(text, cs) if cs else []
             lg = [HARD if c.hard else (log_odds(p) if not v else -HARD) for c, p, v in zip(cs, ps, vetoes)]
-            cut = [j for j, x in enumerate(lg) if x >= log_odds(max(self.cfg.min_prob, 1e-4))]
-            sents = self.split(english[i]) if has_thai(text) else []
-            jobs.append((i, text, cs, lg, cut, sents))
-        labels = self._decide(jobs)
-        for (i, text, cs, lg, cut, sents), keep in zip(jobs, labels):
-            lab = [False] * len(cs)
-            for j, k in zip(cut, keep):
-                lab[j] = k
-            out[i] = [(offsets[i] + a, offsets[i] + b) for a, b in spans_from_boundaries(text, cs, lab)]
-        return out
+            cut = [j for j, x in enumerate(lg) if x >= floor]
+            en = english[i] if isinstance(english[i], list) else self.split(english[i] or "")
+            jobs.append(Job(len(thai[i]) - len(thai[i].lstrip()), text, cs, lg, cut,
+                            en if has_thai(text) else [], _pieces(text, [cs[j] for j in cut]) if text else []))
+        for job, th, en in zip(jobs, self.pooled([j.pieces for j in jobs]), self.pooled([j.sents for j in jobs])):
+            job.th_vec, job.en_vec = th, en
+        return jobs
 
-    def _decide(self, jobs) -> list[list[bool]]:
-        th_groups, en_groups = [], []
-        for _, text, cs, _, cut, sents in jobs:
-            th_groups.append(_pieces(text, [cs[j] for j in cut]))
-            en_groups.append(sents)
-        th_vec = self.pooled(th_groups)
-        en_vec = self.pooled(en_groups)
+    def decide(self, jobs: list[Job], cfg: GuideConfig | None = None) -> list[list[tuple[int, int]]]:
+        from .features import spans_from_boundaries
+
+        cfg = cfg or self.cfg
         out = []
-        for (_, text, _, lg, cut, sents), pieces, (ts, tc), (es, ec) in zip(jobs, th_groups, th_vec, en_vec):
-            pair = _pair_scorer(ts, tc, es, ec, self.cfg.window)
-            logits = [lg[j] for j in cut]
-            lengths = [len(p) for p in pieces]
+        for job in jobs:
+            if not job.text:
+                out.append([])
+                continue
+            lengths = [len(p) for p in job.pieces]
             fracs, acc = [], 0
             for size in lengths[:-1]:
                 acc += size
                 fracs.append(acc / max(1, sum(lengths)))
-            out.append(guided_boundaries(logits, fracs, len(sents), pair, self.cfg, lengths))
+            pair = _pair_scorer(*job.th_vec, *job.en_vec)
+            keep = guided_boundaries([job.logits[j] for j in job.cut], fracs, len(job.sents), pair, cfg, lengths)
+            lab = [False] * len(job.cands)
+            for j, k in zip(job.cut, keep):
+                lab[j] = k
+            out.append([(job.offset + a, job.offset + b) for a, b in spans_from_boundaries(job.text, job.cands, lab)])
         return out
 
-    def pooled(self, groups: list[list[str]]):
+    def pooled(self, groups: list[list[str]]) -> list[tuple]:
         """For each group of consecutive pieces: ``(sums [P, H], counts [P])`` of their tokens' states."""
         import numpy as np
         import torch
@@ -304,7 +329,7 @@ def _pack(per: list[list[int]], limit: int):
         yield ids, spans
 
 
-def _pair_scorer(ts, tc, es, ec, window: int) -> PairScore:
+def _pair_scorer(ts, tc, es, ec) -> PairScore:
     """Cosine of mean-pooled Thai span (cuts a..b) and English sentences k..k+t-1, from piece sums."""
     import numpy as np
 
