@@ -99,7 +99,7 @@ def stage_oof(args) -> None:
 
     torch.set_num_threads(args.threads)
     arts = corpus("flores" if args.train == "flores" else "tud")
-    out = {"paras": [], "fold": [], "e5": [], "crf": [], "pages": [], "pages_e5": []}
+    out = {"paras": [], "fold": [], "e5": [], "crf": [], "pages": [], "pages_e5": [], "epochs": args.oof_epochs}
     with tempfile.TemporaryDirectory() as tmp:
         for k, held in enumerate(T.folds(arts, k=2, seed=SEED)):
             rest = [a for a in arts if a not in held]
@@ -270,7 +270,7 @@ def stage_fit(args) -> None:
         rows.append(("CRF marginal alone", "fixed 0.5", evaluate(test["paras"], test["crf"], 0.5)))
         rows += [(m, "training side, 2-fold CV" if "CV" in m else "fixed 0.5", r) for m, r in head_rows(oof, test)]
         oof_e5 = evaluate(oof["paras"], oof["e5"], 0.5)
-        print(f"|  (out-of-fold e5seg on the training side, {args.oof_epochs} epoch(s), threshold 0.5) | {name} "
+        print(f"| (out-of-fold e5seg, {oof.get('epochs', '?')} epoch(s), threshold 0.5) | {name} "
               f"(other fold) | {name} | - | {oof_e5['precision']:.3f} | {oof_e5['recall']:.3f} "
               f"| {oof_e5['f1']:.3f} | {oof_e5['exact']:.3f} |")
         for method, on, r in rows:
@@ -287,7 +287,7 @@ def main() -> None:
     ap.add_argument("--train", choices=["flores", "tud"])
     ap.add_argument("--e5", help="stage test: the e5seg.pt trained on the whole --train side")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "mt-routeb"))
-    ap.add_argument("--oof-epochs", type=int, default=1)
+    ap.add_argument("--oof-epochs", type=int, default=1, help="stage oof: epochs of the fold models")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if args.stage != "fit" and not args.train:
