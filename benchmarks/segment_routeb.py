@@ -255,6 +255,9 @@ def stage_fit(args) -> None:
     print("|---|---|---|---|---|---|---|---|")
     chosen = {}
     for train in ("flores", "tud"):
+        if not all((Path(args.cache) / f"{n}-{train}.json").is_file() for n in ("oof", "test")):
+            print(f"(no cached scores for --train {train} in {args.cache}: run --stage oof / test first)")
+            continue
         oof, test = load(args, f"oof-{train}"), load(args, f"test-{train}")
         name = {"flores": "FLORES dev", "tud": "TUD train+dev"}[train]
         tname = {"flores": "TUD dev", "tud": "FLORES dev"}[train]
