@@ -279,6 +279,8 @@ def stage_fit(args) -> None:
         for method, on, r in rows:
             print(f"| {method} | {name} | {tname} | {on} | {r['precision']:.3f} | {r['recall']:.3f} "
                   f"| {r['f1']:.3f} | {r['exact']:.3f} |", flush=True)
+    if not all((Path(args.cache) / f"oof-{n}.json").is_file() for n in ("flores", "tud")):
+        return
     both = load(args, "oof-flores"), load(args, "oof-tud")
     t_all = best_threshold(both[0]["paras"] + both[1]["paras"], both[0]["e5"] + both[1]["e5"])
     print(f"threshold chosen on both sides' out-of-fold scores together (a candidate for the shipped model): {t_all}")
