@@ -14,7 +14,9 @@ into ``text`` of each sentence, in order, with no whitespace at either edge;
 empty or whitespace-only text gives ``[]``. A segmenter may also have ``segment_many(texts)``
 (the same, batched); :class:`Prepared` uses it.
 
-MT units (corpus rows) are built from sentences by :mod:`mt.segment.units`.
+MT units (corpus rows) are built from sentences by :mod:`mt.segment.units`. :mod:`mt.segment.mtguided`
+(route C, not a registered engine: it needs an English translation of the paragraph) re-chooses e5seg's
+boundaries with the translation.
 """
 from __future__ import annotations
 
