@@ -62,8 +62,9 @@ class WorkDir:
     def prepare(cls, out_dir: str | Path, digest: str, force: bool = False) -> "WorkDir":
         """The work folder of the run with ``digest`` in ``out_dir`` (the caller holds its lock): other runs'
         work folders removed, this one emptied when ``force``, its unfinished parts removed."""
-        sep = "/" if is_url(out_dir) else os.sep
-        work = cls(f"{str(out_dir).rstrip('/')}{sep}{WORK_PREFIX}{digest[:16]}")
+        name = f"{WORK_PREFIX}{digest[:16]}"
+        # absolute: Ray workers need not share the driver's working directory
+        work = cls(f"{str(out_dir).rstrip('/')}/{name}" if is_url(out_dir) else Path(out_dir).resolve() / name)
         try:
             work._prepare(force)
         except OSError as exc:
