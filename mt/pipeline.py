@@ -126,6 +126,9 @@ def run_pipeline(config: RunConfig, *, translator: TranslatorLike | None = None)
         digest = run_digest(config)  # read the inputs once, before any work
         done = up_to_date(config, digest)
         if done is not None:
+            from .write.work import WorkDir
+
+            WorkDir.at(output.path, digest).remove()   # left when a run died in its commit (finished since)
             if config.review.build and isinstance(done.output_dir, Path) and not (done.output_dir / "review.html").exists():
                 build_review(done.output_dir)   # e.g. a commit finished after a crash, before its review page
             return done
@@ -151,6 +154,10 @@ def _execute(config: RunConfig, executor: Any, translator: Any, output: Any, dig
         plan = {"signature": run_signature(steps), "resumed": pending.resumed}
         return finish_run(config, output, work, pending.ids, plan, report, started=started, digest=digest,
                           timings=timings)
+    except BaseException:
+        if not work.any_done():      # nothing for a re-run to resume from
+            work.remove()
+        raise
     finally:
         for step in steps:
             step.close()

@@ -59,12 +59,17 @@ class WorkDir:
         return self.root.joinpath(*names) if not self.remote else "/".join([self.root, *names])
 
     @classmethod
+    def at(cls, out_dir: str | Path, digest: str) -> "WorkDir":
+        """The work folder of the run with ``digest`` in ``out_dir`` (absolute: Ray workers need not share the
+        driver's working directory)."""
+        name = f"{WORK_PREFIX}{digest[:16]}"
+        return cls(f"{str(out_dir).rstrip('/')}/{name}" if is_url(out_dir) else Path(out_dir).resolve() / name)
+
+    @classmethod
     def prepare(cls, out_dir: str | Path, digest: str, force: bool = False) -> "WorkDir":
         """The work folder of the run with ``digest`` in ``out_dir`` (the caller holds its lock): other runs'
         work folders removed, this one emptied when ``force``, its unfinished parts removed."""
-        name = f"{WORK_PREFIX}{digest[:16]}"
-        # absolute: Ray workers need not share the driver's working directory
-        work = cls(f"{str(out_dir).rstrip('/')}/{name}" if is_url(out_dir) else Path(out_dir).resolve() / name)
+        work = cls.at(out_dir, digest)
         try:
             work._prepare(force)
         except OSError as exc:
@@ -111,6 +116,11 @@ class WorkDir:
         part = self._join("parts", shard.id)
         exists = self.fs.exists(part) if self.remote else Path(part).is_dir()
         return data if data.get("digest") == shard.digest() and exists else None
+
+    def any_done(self) -> bool:
+        """True when a shard is marked done (a re-run resumes from it)."""
+        found = self.fs.glob(f"{self.done}/*.json") if self.remote else self.done.glob("*.json")
+        return any(True for _ in found)
 
     def docs_done(self) -> int:
         """Documents of the shards already marked done (for a progress total)."""
