@@ -42,7 +42,9 @@ def output_state(config: RunConfig) -> str:
     """What a run would do with OUTPUT_DIR (read only): create it, write into it, replace a corpus, or refuse."""
     from .write.outdir import check_output_dir, is_mt_corpus
 
-    if "://" in config.output.dir and not config.output.dir.startswith("file://"):
+    from .urls import is_url
+
+    if is_url(config.output.dir):
         return "fsspec URL (checked when the run starts)"
     out = Path(config.output.dir)
     try:

@@ -141,8 +141,10 @@ def up_to_date(config: RunConfig, digest: str) -> RunResult | None:
         return None
     problems = manifest.get("counts", {}).get("input_problems", 0)
     log.info("%s is up to date with its inputs and config (pass --force to run again)", config.output.dir)
+    from .urls import is_url
+
     out = config.output.dir
-    return RunResult(output_dir=out if "://" in out and not out.startswith("file://") else Path(out), manifest=manifest,
+    return RunResult(output_dir=out if is_url(out) else Path(out), manifest=manifest,
                      exit_code=EXIT_INPUT_PROBLEMS if problems else EXIT_OK, up_to_date=True)
 
 
@@ -194,7 +196,7 @@ def finish_run(config: RunConfig, output: Any, work: Any, ids: list[str], plan: 
     staging = output.new_staging()
     formats = list(config.output.formats)
     try:
-        if getattr(output, "remote", False):
+        if output.remote:
             from .write.remote import assemble_remote
 
             manifest = assemble_remote(work, ids, output, staging, formats, manifest)
@@ -206,7 +208,7 @@ def finish_run(config: RunConfig, output: Any, work: Any, ids: list[str], plan: 
     finally:
         shutil.rmtree(staging, ignore_errors=True)     # empty after a commit; the partial files after a failure
     work.remove()
-    if config.review.build and "jsonl" in formats and not getattr(output, "remote", False):
+    if config.review.build and "jsonl" in formats and not output.remote:
         build_review(output.path)
     elif config.review.build:
         log.info("review.html not built: it reads corpus.jsonl (add jsonl to [output] formats, or run "

@@ -29,6 +29,7 @@ from .errors import ConfigError, MissingExtraError
 from .read import InputFile, _key, decode_page, doc_id_for, read_doc, suffixed_doc_id
 from .records import Doc
 from .registry import require
+from .urls import is_url, url_fs
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,6 @@ class RecordFields(NamedTuple):
 
 
 # -- listing ----------------------------------------------------------------------------------------------
-
-def is_url(path: str) -> bool:
-    return "://" in str(path) and not str(path).startswith("file://")
-
 
 def _local(path: str) -> str:
     return str(path)[len("file://"):] if str(path).startswith("file://") else str(path)
@@ -160,7 +157,7 @@ class Sources:
 
 def _is_dir(path: str) -> bool:
     if is_url(path):
-        return _fs(path)[0].isdir(path)
+        return url_fs(path)[0].isdir(path)
     return Path(_local(path)).is_dir()
 
 
@@ -173,13 +170,8 @@ def _is_container_path(path: str, declared: str) -> bool:
 
 def _exists(path: str) -> bool:
     if is_url(path):
-        return _fs(path)[0].exists(path)
+        return url_fs(path)[0].exists(path)
     return os.path.lexists(_local(path))
-
-
-def _fs(path: str) -> tuple[Any, str]:
-    fsspec = require("fsspec", f"input URL {path}")
-    return fsspec.core.url_to_fs(path)
 
 
 def _open(path: str, compression: str | None = None) -> Any:
@@ -192,7 +184,7 @@ def _walk(root: str) -> Iterator[tuple[str, str]]:
     """``(path, name relative to root)`` of every entry under ``root`` in the order of their names (a folder
     sorts as ``name/``, so the order is that of sorting the relative names; a folder itself comes just before
     its entries), holding one folder's listing per level. Links to folders are not followed (as ``rglob``)."""
-    return _walk_entries(root, "", _fs(root)[0] if is_url(root) else None)
+    return _walk_entries(root, "", url_fs(root)[0] if is_url(root) else None)
 
 
 def _walk_entries(folder: str, rel: str, fs: Any) -> Iterator[tuple[str, str]]:
@@ -697,7 +689,7 @@ def _identity(path: str, hf: bool) -> bytes:
     name = _local(path.removeprefix("hf:"))
     if (hf or path.startswith("hf:")) and not _exists(name):
         return name.encode()
-    fs = _fs(name)[0] if is_url(name) else _fs("file://" + os.path.abspath(name))[0]
+    fs = url_fs(name)[0] if is_url(name) else url_fs("file://" + os.path.abspath(name))[0]
     files = [name] if not _is_dir(name) else [p for p, _ in _walk(name) if not _is_dir(p)]
     out = []
     for p in files:

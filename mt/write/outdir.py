@@ -160,6 +160,8 @@ class OutputDir:
     removes the directory again if this run created it and left nothing in it.
     """
 
+    remote = False      # a local directory (mt.write.remote.RemoteOutput: a URL)
+
     def __init__(self, path: str | Path, inputs: Iterable[str | Path] = ()):
         self.path = Path(path)
         self.inputs = list(inputs)

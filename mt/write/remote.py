@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import OutputError
 from .outdir import CORPUS_KIND, MANIFEST, WORK_PREFIX, OutputDir
-from .work import WorkDir, is_url, url_fs
+from ..urls import is_url, url_fs
+from .work import WorkDir
 
 log = logging.getLogger(__name__)
 

@@ -28,20 +28,10 @@ from typing import Any
 
 from ..atomic import write_text_atomic
 from ..errors import OutputError
+from ..urls import is_url, url_fs
 from .outdir import WORK_PREFIX
 
 log = logging.getLogger(__name__)
-
-
-def is_url(path: str | Path) -> bool:
-    return "://" in str(path) and not str(path).startswith("file://")
-
-
-def url_fs(url: str) -> tuple[Any, str]:
-    """The fsspec file system of ``url`` and the path inside it."""
-    from ..registry import require
-
-    return require("fsspec", f"output URL {url}").core.url_to_fs(url)
 
 
 class WorkDir:
