@@ -1,7 +1,7 @@
 """Inference speed of the ``thaiseg`` segmenter, with a hash of every output.
 
     PYTHAINLP_OFFLINE=1 python benchmarks/segment_speed.py [--engine thaiseg] [--profile] [--features] [--src DIR]
-        [--engine e5seg --batch --threads 2]
+        [--engine e5seg --batch --threads 2 [--compute-type float32|bfloat16]]
         [--model PATH.crfsuite [--drop pos,crfcut]]
 
 Inputs (all through the public API the pipeline uses: ``get_segmenter(name).segment(text)``,
@@ -90,10 +90,13 @@ def crf_inputs_hash(seg, paragraphs: list[str]) -> tuple[str, str]:
     return hf.hexdigest(), hp.hexdigest()
 
 
-def make_segmenter(engine: str, model: str | None = None, drop: tuple[str, ...] = ()):
-    """``get_segmenter(engine)``, or ``ThaiSeg(model)`` with the feature groups in ``drop`` left out."""
+def make_segmenter(engine: str, model: str | None = None, drop: tuple[str, ...] = (), compute_type: str = "auto"):
+    """``get_segmenter(engine, [segment] with compute_type)``, or ``ThaiSeg(model)`` with the feature groups in
+    ``drop`` left out."""
     if model is None:
-        return get_segmenter(engine)
+        from mt.segment.config import SegmentConfig
+
+        return get_segmenter(engine, SegmentConfig(engine=engine, compute_type=compute_type))
     from mt.segment.engines import ThaiSeg
 
     seg = ThaiSeg(model)
@@ -112,6 +115,7 @@ def main() -> None:
     ap.add_argument("--features", action="store_true", help="also hash the CRF feature dicts and marginals")
     ap.add_argument("--batch", action="store_true", help="segment each set in one segment_many call (e5seg)")
     ap.add_argument("--threads", type=int, help="torch threads (e5seg; default: torch's)")
+    ap.add_argument("--compute-type", default="auto", help="e5seg: auto | float32 | bfloat16 ([segment] compute_type)")
     ap.add_argument("--src", default=str(ROOT), help="directory to import the mt package from (default: this repo)")
     ap.add_argument("--model", help="a thaiseg .crfsuite model to time instead of the shipped engine")
     ap.add_argument("--drop", default="", help="with --model: feature groups the model was trained without "
@@ -128,12 +132,12 @@ def main() -> None:
     import mt
     print(f"mt imported from {Path(mt.__file__).parent}")
     t0 = time.perf_counter()
-    seg = make_segmenter(args.engine, args.model, drop)
+    seg = make_segmenter(args.engine, args.model, drop, args.compute_type)
     t1 = time.perf_counter()
     seg.segment("ฝนตกหนักทั้งคืน น้ำท่วมถนนหลายสาย")   # PyThaiNLP loads its dictionary and tagger lazily
     if args.model:
         print(f"model {args.model}, features dropped: {', '.join(drop) or 'none'}")
-    print(f"engine {args.engine}: load {t1 - t0:.2f} s, first call {time.perf_counter() - t1:.2f} s (not counted below)")
+    print(f"engine {args.engine} ({getattr(seg, 'compute_type', '-')}): load {t1 - t0:.2f} s, first call {time.perf_counter() - t1:.2f} s (not counted below)")
     outputs = []
     total_n, total_best, total_med = 0, 0.0, 0.0
     same = True

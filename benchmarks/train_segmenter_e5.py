@@ -3,6 +3,8 @@
     PYTHONPATH=. PYTHAINLP_OFFLINE=1 nice -n 10 python benchmarks/train_segmenter_e5.py \
         --train flores --test tud [--epochs 3] [--out DIR]
     ... --train all --out mt/segment          # the shipped model (FLORES dev + TUD train + dev)
+    ... --cv flores --train tud [--folds 2]   # cross-validation: per fold of FLORES dev (by article),
+                                              # train on --train + the other folds, score the fold
 
 Data: FLORES-200 dev (articles = consecutive sentences of one URL) and UD Thai-TUD train + dev
 (a file's sentences, upstream-shuffled, joined into paragraphs), both from the shared data folder.
@@ -37,6 +39,8 @@ TUD = T.shared_data_dir() / "ud_thai_tud"
 
 
 def corpus(name: str) -> list[T.Article]:
+    if name == "none":
+        return []
     if name == "flores":
         return T.load_flores()
     if name == "tud-dev":
@@ -45,7 +49,7 @@ def corpus(name: str) -> list[T.Article]:
         return load_tud(TUD / "th_tud-ud-train.conllu") + load_tud(TUD / "th_tud-ud-dev.conllu")
     if name == "all":
         return corpus("flores") + corpus("tud")
-    raise SystemExit(f"unknown corpus {name!r}: flores, tud, tud-dev, all")
+    raise SystemExit(f"unknown corpus {name!r}: flores, tud, tud-dev, all, none")
 
 
 def save(model, recipe: Recipe, out: Path, info: dict) -> None:
@@ -57,10 +61,41 @@ def save(model, recipe: Recipe, out: Path, info: dict) -> None:
     (out / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def fit(articles: list[T.Article], recipe: Recipe, name: str):
+    encoder, tok = load_e5()
+    t0 = time.perf_counter()
+    model = train(articles, encoder, tok, recipe, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    seconds = time.perf_counter() - t0
+    info = {"train": name, "train_sentences": sum(len(a.sentences) for a in articles),
+            "train_seconds": round(seconds)}
+    print(f"trained on {name}: {info['train_sentences']} sentences, {seconds:.0f} s, {recipe}", flush=True)
+    return model, tok, info
+
+
+def row(label: str, test: str, r: dict, extra: str = "") -> str:
+    return (f"| e5seg, trained on {label} | {test} | {r['precision']:.3f} | {r['recall']:.3f} "
+            f"| {r['f1']:.3f} | {r['exact']:.3f} | {r['paragraphs']} |{extra}")
+
+
+def cross_validate(args, recipe: Recipe) -> None:
+    """Pooled out-of-fold score on ``args.cv``: each fold scored by a model that never saw it."""
+    pairs = []
+    for k, held in enumerate(T.folds(corpus(args.cv), k=args.folds, seed=recipe.seed)):
+        kept = {a.url for a in held}
+        rest = [a for a in corpus(args.cv) if a.url not in kept]
+        model, tok, _ = fit(corpus(args.train) + rest, recipe, f"{args.train} + {args.cv} other folds")
+        fold = T.boundary_pairs(E5Seg.from_model(model, tok, recipe.threshold), T.paragraphs(held))
+        print(row(f"{args.train} + {args.cv} folds != {k}", f"{args.cv} fold {k}", T.score(fold)), flush=True)
+        pairs += fold
+    print(row(f"{args.train} + other folds ({args.folds}-fold CV)", args.cv, T.score(pairs)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train", default="all", help="flores | tud (train + dev) | all")
+    ap.add_argument("--train", default="all", help="flores | tud (train + dev) | all | none")
     ap.add_argument("--test", help="flores | tud-dev (scored after training)")
+    ap.add_argument("--cv", help="flores | tud: cross-validate on this corpus (folds by article) instead")
+    ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--out", help="directory for e5seg.pt / e5seg.json (none: do not save)")
     ap.add_argument("--threads", type=int, default=2)
     for f in dataclasses.fields(Recipe):
@@ -68,22 +103,16 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     recipe = Recipe(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe)})
-    articles = corpus(args.train)
-    encoder, tok = load_e5()
-    t0 = time.perf_counter()
-    model = train(articles, encoder, tok, recipe, progress=lambda m: print(m, file=sys.stderr, flush=True))
-    seconds = time.perf_counter() - t0
-    info = {"train": args.train, "train_sentences": sum(len(a.sentences) for a in articles),
-            "train_seconds": round(seconds)}
-    print(f"trained on {args.train}: {info['train_sentences']} sentences, {seconds:.0f} s, {recipe}")
+    if args.cv:
+        return cross_validate(args, recipe)
+    model, tok, info = fit(corpus(args.train), recipe, args.train)
     if args.test:
         paras = T.paragraphs(corpus(args.test))
         t1 = time.perf_counter()
         r = T.evaluate(E5Seg.from_model(model, tok, recipe.threshold), paras)
         dt = time.perf_counter() - t1
         info["test"] = {"on": args.test, **{k: round(v, 4) for k, v in r.items()}}
-        print(f"| e5seg, trained on {args.train} | {args.test} | {r['precision']:.3f} | {r['recall']:.3f} "
-              f"| {r['f1']:.3f} | {r['exact']:.3f} | {r['paragraphs']} | {1000 * dt / len(paras):.1f} ms/paragraph |")
+        print(row(args.train, args.test, r, f" {1000 * dt / len(paras):.1f} ms/paragraph |"))
     if args.out:
         save(model, recipe, Path(args.out), info)
 

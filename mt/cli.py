@@ -121,8 +121,10 @@ def _format_plan(plan: dict[str, Any]) -> str:
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from .segment import get_segmenter, segment_paragraphs
+    from .segment.config import SegmentConfig
 
-    segmenter = get_segmenter(args.engine) if args.engine else get_segmenter(_default_segmenter())
+    config = SegmentConfig(**({"engine": args.engine} if args.engine else {}))
+    segmenter = get_segmenter(config.engine, config)
     out = sys.stdout
     for sentences in segment_paragraphs(_input_lines(args.files), segmenter):
         for s in sentences:
@@ -173,12 +175,6 @@ def _segmenter_names() -> list[str]:
     from .segment import SEGMENTERS
 
     return SEGMENTERS.names()
-
-
-def _default_segmenter() -> str:
-    from .segment.config import SegmentConfig
-
-    return SegmentConfig().engine
 
 
 def cmd_align(args: argparse.Namespace) -> int:

@@ -64,12 +64,14 @@ def test_rule_vetoes():
     assert not got["ใจดี|ในปี"] and not got['ร่วมกัน"|ดร.']
 
 
-def _tiny_run(e5, seed: int):
+def _tiny_run(e5, seed: int, aux_domain: str = "", arts=None):
     from mt.segment.e5train import Recipe, train
 
     enc, tok = e5
-    recipe = Recipe(layers=2, frozen=1, epochs=1, regroupings=1, cross=0, max_tokens=64, batch_tokens=512, seed=seed)
-    arts = T.load_flores()[:6] if T.FLORES_DEV.is_dir() else pytest.skip("no FLORES dev")
+    recipe = Recipe(layers=2, frozen=1, epochs=1, regroupings=1, cross=0, max_tokens=64, batch_tokens=512,
+                    seed=seed, aux_domain=aux_domain)
+    if arts is None:
+        arts = T.load_flores()[:6] if T.FLORES_DEV.is_dir() else pytest.skip("no FLORES dev")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -88,6 +90,19 @@ def test_training_is_seeded_and_deterministic(e5):
     assert not all(torch.equal(a[k], c[k]) for k in a)
     base = SegModel(copy.deepcopy(e5[0]), 2, 1).state_dict()
     assert not torch.equal(a["encoder.layers.1.q.weight"], base["encoder.layers.1.q.weight"])   # it trained
+
+
+def test_auxiliary_domain_trains_the_encoder_through_a_head_that_is_not_kept(e5):
+    import dataclasses
+
+    arts = T.load_flores()[:6] if T.FLORES_DEV.is_dir() else pytest.skip("no FLORES dev")
+    aux = [dataclasses.replace(a, domain="aux") for a in arts[3:]]
+    plain = _tiny_run(e5, 13, arts=arts[:3])
+    unused = _tiny_run(e5, 13, aux_domain="aux", arts=arts[:3])       # no article of that domain: same run
+    multi = _tiny_run(e5, 13, aux_domain="aux", arts=arts[:3] + aux)
+    assert multi.keys() == plain.keys()                                 # the auxiliary head is not shipped
+    assert all(torch.equal(plain[k], unused[k]) for k in plain)
+    assert not torch.equal(multi["encoder.layers.1.q.weight"], plain["encoder.layers.1.q.weight"])
 
 
 def test_augment_keeps_boundaries_on_spaces():
@@ -172,3 +187,45 @@ def test_model_that_does_not_fit_its_json_is_a_model_error(tmp_path):
     torch.save({k: v for k, v in state.items() if not k.startswith("head.")}, tmp_path / "e5seg.pt")
     with pytest.raises(ModelError, match=r"does not fit its json.*missing \['head\."):
         E5Seg(str(tmp_path / "e5seg.pt"))
+
+
+def test_compute_type_auto_follows_the_hardware_and_bad_values_are_refused(monkeypatch):
+    from mt import devices
+    from mt.errors import ConfigError
+    from mt.segment.e5seg import resolve_compute_type
+
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
+    assert resolve_compute_type("auto", "cpu") == "float32"
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
+    assert resolve_compute_type("auto", "cpu") == "bfloat16"
+    assert resolve_compute_type("float32", "cpu") == "float32"
+    with pytest.raises(ConfigError, match="compute_type 'int4' is not supported by e5seg"):
+        resolve_compute_type("int4", "cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU refusal")
+def test_cuda_device_without_a_gpu_is_a_config_error():
+    from mt.config import RunConfig
+    from mt.errors import ConfigError
+    from mt.segment import get_segmenter
+
+    with pytest.raises(ConfigError, match="no CUDA GPU is visible") as err:
+        get_segmenter("e5seg", RunConfig(segment={"device": "cuda"}).segment)
+    assert err.value.where == "segment.device"
+
+
+def test_bfloat16_segments_like_float32_and_is_in_the_signature(e5seg):
+    from mt.config import RunConfig
+    from mt.segment import get_segmenter
+    from mt.steps import SegmentStep
+
+    paras = [" ".join(p) for p in T.paragraphs(T.load_flores()[:12])] if T.FLORES_DEV.is_dir() else []
+    paras += ["ฝนตกหนักในกรุงเทพฯ เมื่อคืนนี้ น้ำท่วมถนนหลายสาย ผู้ว่าฯ สั่งเร่งระบายน้ำ"]
+    configs = {ct: RunConfig(segment={"compute_type": ct}) for ct in ("float32", "bfloat16")}
+    exact, fast = (get_segmenter("e5seg", c.segment) for c in configs.values())
+    assert (exact.compute_type, fast.compute_type) == ("float32", "bfloat16")
+    a, b = exact.segment_many(paras), fast.segment_many(paras)
+    assert sum(x == y for x, y in zip(a, b)) >= len(paras) - 1        # bf16 may move one boundary, not more
+    step = SegmentStep.__new__(SegmentStep)
+    step.config, step.segmenter = configs["bfloat16"], fast
+    assert step.signature()["segmenter"] == f"e5seg@{fast.model_version}/bfloat16"

@@ -21,9 +21,12 @@ boundaries with the translation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..registry import Registry
+
+if TYPE_CHECKING:
+    from .config import SegmentConfig
 
 
 class Segmenter(Protocol):
@@ -39,12 +42,14 @@ SEGMENTERS.register("crfcut", "mt.segment.engines:CrfcutSegmenter")
 SEGMENTERS.register("whitespace", "mt.segment.engines:WhitespaceSegmenter")
 
 
-def get_segmenter(name: str) -> Segmenter:
-    """A fresh segmenter instance (its model is loaded on the instance).
+def get_segmenter(name: str, config: SegmentConfig | None = None) -> Segmenter:
+    """A fresh segmenter instance (its model is loaded on the instance); an engine with a ``from_config``
+    classmethod takes its options (device, compute type) from ``config``.
 
     Unknown names raise :class:`mt.errors.ConfigError` listing the valid names.
     """
-    return SEGMENTERS.get(name)()
+    cls = SEGMENTERS.get(name)
+    return cls.from_config(config) if config is not None and hasattr(cls, "from_config") else cls()
 
 
 class Prepared:

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from .features import NUMBER_TAKERS, ZERO_WIDTH, Featurizer, has_thai, spans_from_boundaries
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,11 @@ class SegModel(nn.Module):
             for p in layer.parameters():
                 p.requires_grad_(True)
 
-    def forward(self, ids, mask, left, right) -> torch.Tensor:
-        """Logits ``[B, C]`` of the spaces whose neighbour tokens are ``left`` / ``right`` ``[B, C]``."""
+    def forward(self, ids, mask, left, right, head: nn.Module | None = None) -> torch.Tensor:
+        """Logits ``[B, C]`` of the spaces whose neighbour tokens are ``left`` / ``right`` ``[B, C]``
+        (``head``: another boundary head over the same states, e.g. a training-only auxiliary one)."""
         enc = self.encoder
-        bias = torch.zeros(mask.shape).masked_fill(mask == 0, torch.finfo(torch.float32).min)[:, None, None, :]
+        bias = torch.zeros(mask.shape, device=mask.device).masked_fill(mask == 0, torch.finfo(torch.float32).min)[:, None, None, :]
         with torch.no_grad():
             x = enc.embed(ids)
             for layer in enc.layers[: self.frozen]:
@@ -68,7 +69,7 @@ class SegModel(nn.Module):
             x = layer(x, bias)
         H = x.shape[-1]
         pick = lambda idx: x.gather(1, idx[..., None].expand(-1, -1, H))  # noqa: E731
-        return self.head(pick(left), pick(right))
+        return (head or self.head)(pick(left), pick(right))
 
     def trained_state(self) -> dict[str, torch.Tensor]:
         """What training changed: the top layers and the head."""
@@ -160,7 +161,9 @@ class E5Seg:
 
     name = "e5seg"
 
-    def __init__(self, model_path: str | None = None, int8: bool | None = None):
+    def __init__(self, model_path: str | None = None, int8: bool | None = None, device: str = "auto",
+                 compute_type: str = "auto"):
+        from ..devices import resolve_device
         from ..encoder import load_e5
 
         path = Path(model_path) if model_path else Path(str(resources.files("mt.segment").joinpath(MODEL_FILE)))
@@ -181,12 +184,22 @@ class E5Seg:
                              f"missing {lacking[:3]}", where=str(path),
                              fix="retrain with python benchmarks/train_segmenter_e5.py")
         self.model.eval()
+        self.device = resolve_device(device, where="segment.device")
+        self.compute_type = resolve_compute_type(compute_type, self.device)
         if self.meta.get("int8", False) if int8 is None else int8:
             # dynamic int8 matmuls in the Linear layers (weights int8, activations quantised per batch)
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
+            self.device, self.compute_type = "cpu", "int8"
+        self.model.to(self.device)
         self.threshold = float(self.meta["threshold"])
 
+    @classmethod
+    def from_config(cls, config) -> E5Seg:
+        """The engine as ``[segment]`` asks for it (device, compute type)."""
+        return cls(device=config.device, compute_type=config.compute_type)
+
     model_version: str | None = None
+    device, compute_type = "cpu", "float32"
 
     @classmethod
     def from_model(cls, model: SegModel, tok, threshold: float) -> E5Seg:
@@ -196,6 +209,11 @@ class E5Seg:
         self.meta = {"threshold": threshold}
         return self
 
+    @property
+    def variant(self) -> str:
+        """What else than the model makes its output: the compute type (in the run signature)."""
+        return self.compute_type
+
     def probabilities(self, lines: list[str], cands: list[list]) -> list[list[float]]:
         """Boundary probability of every candidate of every line, the encoder batched over all lines."""
         from .e5train import run_windows
@@ -203,7 +221,8 @@ class E5Seg:
         wins = [w for i, (line, cs) in enumerate(zip(lines, cands)) if cs and has_thai(line)
                 for w in line_windows(self.tok, line, cs, i)]
         out = [[0.0] * len(cs) for cs in cands]
-        for w, logits in run_windows(self.model, wins, self.tok.pad):
+        for w, logits in run_windows(self.model, wins, self.tok.pad, device=self.device,
+                                     dtype=AUTOCAST.get(self.compute_type)):
             for slot, p in zip(w.slots, torch.sigmoid(logits).tolist()):
                 out[w.line][slot] = p
         return out
@@ -224,6 +243,22 @@ class E5Seg:
 
     def segment(self, text: str) -> list[tuple[int, int]]:
         return self.segment_many([text])[0]
+
+
+AUTOCAST = {"bfloat16": torch.bfloat16}      # compute types run under torch.autocast (the weights stay fp32)
+
+
+def resolve_compute_type(compute_type: str, device: str) -> str:
+    """"auto" -> bfloat16 on a CPU with native bf16 matmuls or a CUDA GPU that has them, else float32."""
+    from ..devices import cpu_has_bf16
+
+    if compute_type not in ("auto", "float32", "bfloat16"):
+        raise ConfigError(f"compute_type '{compute_type}' is not supported by e5seg", where="segment.compute_type",
+                          fix="use one of: auto, float32, bfloat16")
+    if compute_type != "auto":
+        return compute_type
+    native = torch.cuda.is_bf16_supported() if device.startswith("cuda") else cpu_has_bf16()
+    return "bfloat16" if native else "float32"
 
 
 def _file_digest(path: Path) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .e5seg import BATCH_TOKENS, SegModel, Window, batches, collate, line_windows
+from .e5seg import BATCH_TOKENS, BoundaryHead, SegModel, Window, batches, collate, line_windows
 from .features import find_candidates
 from .train import Article, training_paragraphs
 
@@ -56,6 +56,7 @@ class Recipe:
     noise: float = 0.1         # per-space probability of a spacing corruption
     seed: int = 13
     threshold: float = 0.5
+    aux_domain: str = ""       # articles of this domain train a second, training-only head (multi-task)
 
 
 def augment(sentences: list[str], rng: random.Random, noise: float) -> tuple[str, set[int]]:
@@ -102,40 +103,52 @@ def examples(paras: list[list[str]], tok, recipe: Recipe, rng: random.Random) ->
     return out
 
 
-def run_windows(model: SegModel, wins: list[Window], pad: int, budget: int = BATCH_TOKENS):
-    """``(window, logits of its slots)`` for every window, in batches of about ``budget`` tokens."""
-    with torch.inference_mode():
+def run_windows(model: SegModel, wins: list[Window], pad: int, budget: int = BATCH_TOKENS, device: str = "cpu",
+                dtype: torch.dtype | None = None):
+    """``(window, logits of its slots)`` for every window, in batches of about ``budget`` tokens, on ``device``
+    (``dtype``: matmuls under ``torch.autocast``, e.g. bfloat16; None = float32)."""
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    with torch.inference_mode(), torch.autocast(kind, dtype=dtype, enabled=dtype is not None):
         for group in batches(wins, budget):
-            logits = model(*collate(group, pad))
+            logits = model(*(t.to(device) for t in collate(group, pad))).float().cpu()
             for i, w in enumerate(group):
                 yield w, logits[i, : len(w.slots)]
 
 
 def train(articles: list[Article], encoder, tok, recipe: Recipe, progress=None) -> SegModel:
-    """Fine-tune the top ``layers - frozen`` layers of ``encoder`` and a head on ``articles``."""
+    """Fine-tune the top ``layers - frozen`` layers of ``encoder`` and a head on ``articles``.
+
+    With ``recipe.aux_domain`` the articles of that domain are labelled through a second head that is
+    thrown away after training: they shape the shared encoder, the kept head learns the other domain's
+    notion of a sentence."""
     torch.manual_seed(recipe.seed)
     rng = random.Random(recipe.seed)
     model = SegModel(encoder, recipe.layers, recipe.frozen)
-    paras = training_paragraphs(articles, seed=recipe.seed, regroupings=recipe.regroupings, cross=recipe.cross)
+    aux = BoundaryHead(encoder.hidden) if recipe.aux_domain else None
+    sides = [(model.head, [a for a in articles if a.domain != recipe.aux_domain])]
+    if aux is not None:
+        sides.append((aux, [a for a in articles if a.domain == recipe.aux_domain]))
+    paras = [(head, p) for head, arts in sides if arts for p in
+             training_paragraphs(arts, seed=recipe.seed, regroupings=recipe.regroupings, cross=recipe.cross)]
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    heads = [p for head, _ in sides for p in head.parameters()]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": recipe.lr},
-                             {"params": model.head.parameters(), "lr": recipe.head_lr}], weight_decay=0.01)
+                             {"params": heads, "lr": recipe.head_lr}], weight_decay=0.01)
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(recipe.pos_weight))
-    plan = [examples(paras, tok, recipe, rng) for _ in range(recipe.epochs)]
-    total = sum(len(list(batches([w for w, _ in ex], recipe.batch_tokens))) for ex in plan)
+    plan = [_epoch_batches(paras, tok, recipe, rng) for _ in range(recipe.epochs)]
+    total = sum(len(groups) for groups in plan)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / max(1, total)))
     model.train()
     step, t0 = 0, time.perf_counter()
-    for epoch, ex in enumerate(plan):
-        label_of = {id(w): y for w, y in ex}
-        groups = list(batches([w for w, _ in ex], recipe.batch_tokens))
+    for epoch, groups in enumerate(plan):
         rng.shuffle(groups)
-        for group in groups:
-            ids, mask, left, right = collate(group, tok.pad)
+        for head, group in groups:
+            ids, mask, left, right = collate([w for w, _ in group], tok.pad)
             c = left.shape[1]
-            y = torch.tensor([label_of[id(w)] + [0.0] * (c - len(w.slots)) for w in group])
-            valid = torch.tensor([[1.0] * len(w.slots) + [0.0] * (c - len(w.slots)) for w in group])
-            loss = (loss_fn(model(ids, mask, left, right), y) * valid).sum() / valid.sum().clamp(min=1)
+            y = torch.tensor([labels + [0.0] * (c - len(labels)) for _, labels in group])
+            valid = torch.tensor([[1.0] * len(w.slots) + [0.0] * (c - len(w.slots)) for w, _ in group])
+            logits = model(ids, mask, left, right, head=head)
+            loss = (loss_fn(logits, y) * valid).sum() / valid.sum().clamp(min=1)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -147,3 +160,13 @@ def train(articles: list[Article], encoder, tok, recipe: Recipe, progress=None) 
                          f"{time.perf_counter() - t0:.0f}s")
     model.eval()
     return model
+
+
+def _epoch_batches(paras, tok, recipe: Recipe, rng: random.Random):
+    """One epoch's batches ``(head, [(window, labels)])``: fresh noise, each batch from one head's paragraphs."""
+    out = []
+    for head in dict.fromkeys(h for h, _ in paras):
+        ex = examples([p for h, p in paras if h is head], tok, recipe, rng)
+        label_of = {id(w): y for w, y in ex}
+        out += [(head, [(w, label_of[id(w)]) for w in g]) for g in batches([w for w, _ in ex], recipe.batch_tokens)]
+    return out

@@ -115,11 +115,16 @@ def score(pairs: Iterable[tuple[set[int], set[int]]]) -> dict[str, float]:
             "gold": tp + fn, "predicted": tp + fp}
 
 
-def evaluate(segmenter, paras: list[list[str]]) -> dict[str, float]:
+def boundary_pairs(segmenter, paras: list[list[str]]) -> list[tuple[set[int], set[int]]]:
+    """(gold, predicted) boundary sets of each paragraph, for :func:`score` (pooled over folds, say)."""
     texts = [join(sents) for sents in paras]
     many = getattr(segmenter, "segment_many", None)
     spans = many(texts) if many else [segmenter.segment(t) for t in texts]
-    return score((gold_boundaries(s), span_boundaries(t, sp)) for s, t, sp in zip(paras, texts, spans))
+    return [(gold_boundaries(s), span_boundaries(t, sp)) for s, t, sp in zip(paras, texts, spans)]
+
+
+def evaluate(segmenter, paras: list[list[str]]) -> dict[str, float]:
+    return score(boundary_pairs(segmenter, paras))
 
 
 def training_paragraphs(articles: list[Article], seed: int = 13, regroupings: int = 3,

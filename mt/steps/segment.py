@@ -22,7 +22,7 @@ class SegmentStep(Step):
 
         super().__init__(config)
         self.docs_per_batch = docs_per_batch
-        self.segmenter = get_segmenter(config.segment.engine)
+        self.segmenter = get_segmenter(config.segment.engine, config.segment)
 
     def spec(self) -> tuple[type, dict[str, Any]]:
         return type(self), {"config": self.config, "docs_per_batch": self.docs_per_batch}
@@ -56,6 +56,9 @@ class SegmentStep(Step):
             fail_document(doc, self.name, exc)
 
     def signature(self) -> dict[str, Any]:
-        """The engine name and, for a trained model, its version (a retrained model changes the signature)."""
+        """The engine name and, for a trained model, its version (a retrained model changes the signature)
+        and the compute type it runs in (``e5seg@<version>/bfloat16``)."""
         version = getattr(self.segmenter, "model_version", None)
-        return {"segmenter": self.config.segment.engine + (f"@{version}" if version else "")}
+        variant = getattr(self.segmenter, "variant", None)
+        return {"segmenter": self.config.segment.engine + (f"@{version}" if version else "")
+                + (f"/{variant}" if variant else "")}

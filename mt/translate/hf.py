@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..devices import resolve_device
 from ..errors import ConfigError, ModelError
 from ..tinymodel import build_tiny_model, is_tiny_model
 from .base import Engine, GenParams
@@ -23,20 +24,6 @@ log = logging.getLogger(__name__)
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-
-def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when torch sees a GPU, else "cpu"; explicit values are checked."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device '{device}' requested but no CUDA GPU is visible", where="translate.device",
-                          fix="use device = \"auto\" or \"cpu\"")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ConfigError(f"unknown device '{device}'", where="translate.device",
-                          fix="use \"auto\", \"cpu\", \"cuda\" or \"cuda:N\"")
-    return device
 
 
 def resolve_path(plan: ModelPlan) -> str:
