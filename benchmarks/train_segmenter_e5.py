@@ -79,11 +79,11 @@ def row(label: str, test: str, r: dict, extra: str = "") -> str:
 
 def cross_validate(args, recipe: Recipe) -> None:
     """Pooled out-of-fold score on ``args.cv``: each fold scored by a model that never saw it."""
-    pairs = []
-    for k, held in enumerate(T.folds(corpus(args.cv), k=args.folds, seed=recipe.seed)):
+    pairs, base, articles = [], corpus(args.train), corpus(args.cv)
+    for k, held in enumerate(T.folds(articles, k=args.folds, seed=recipe.seed)):
         kept = {a.url for a in held}
-        rest = [a for a in corpus(args.cv) if a.url not in kept]
-        model, tok, _ = fit(corpus(args.train) + rest, recipe, f"{args.train} + {args.cv} other folds")
+        rest = [a for a in articles if a.url not in kept]
+        model, tok, _ = fit(base + rest, recipe, f"{args.train} + {args.cv} other folds")
         fold = T.boundary_pairs(E5Seg.from_model(model, tok, recipe.threshold), T.paragraphs(held))
         print(row(f"{args.train} + {args.cv} folds != {k}", f"{args.cv} fold {k}", T.score(fold)), flush=True)
         pairs += fold

@@ -40,9 +40,8 @@ def build_steps(config: RunConfig, translator: TranslatorLike | None = None, wor
 
 def output_state(config: RunConfig) -> str:
     """What a run would do with OUTPUT_DIR (read only): create it, write into it, replace a corpus, or refuse."""
-    from .write.outdir import check_output_dir, is_mt_corpus
-
     from .urls import is_url
+    from .write.outdir import check_output_dir, is_mt_corpus
 
     if is_url(config.output.dir):
         return "fsspec URL (checked when the run starts)"

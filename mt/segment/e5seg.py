@@ -209,11 +209,6 @@ class E5Seg:
         self.meta = {"threshold": threshold}
         return self
 
-    @property
-    def variant(self) -> str:
-        """What else than the model makes its output: the compute type (in the run signature)."""
-        return self.compute_type
-
     def probabilities(self, lines: list[str], cands: list[list]) -> list[list[float]]:
         """Boundary probability of every candidate of every line, the encoder batched over all lines."""
         from .e5train import run_windows
@@ -246,15 +241,16 @@ class E5Seg:
 
 
 AUTOCAST = {"bfloat16": torch.bfloat16}      # compute types run under torch.autocast (the weights stay fp32)
+COMPUTE_TYPES = ("auto", "float32", *AUTOCAST)
 
 
 def resolve_compute_type(compute_type: str, device: str) -> str:
     """"auto" -> bfloat16 on a CPU with native bf16 matmuls or a CUDA GPU that has them, else float32."""
     from ..devices import cpu_has_bf16
 
-    if compute_type not in ("auto", "float32", "bfloat16"):
+    if compute_type not in COMPUTE_TYPES:
         raise ConfigError(f"compute_type '{compute_type}' is not supported by e5seg", where="segment.compute_type",
-                          fix="use one of: auto, float32, bfloat16")
+                          fix=f"use one of: {', '.join(COMPUTE_TYPES)}")
     if compute_type != "auto":
         return compute_type
     native = torch.cuda.is_bf16_supported() if device.startswith("cuda") else cpu_has_bf16()

@@ -59,6 +59,6 @@ class SegmentStep(Step):
         """The engine name and, for a trained model, its version (a retrained model changes the signature)
         and the compute type it runs in (``e5seg@<version>/bfloat16``)."""
         version = getattr(self.segmenter, "model_version", None)
-        variant = getattr(self.segmenter, "variant", None)
+        compute = getattr(self.segmenter, "compute_type", None)
         return {"segmenter": self.config.segment.engine + (f"@{version}" if version else "")
-                + (f"/{variant}" if variant else "")}
+                + (f"/{compute}" if compute else "")}
